@@ -1,0 +1,131 @@
+/* money.c - exact decimal parsing and printing (core layer).
+ * Hand-written rather than strtod: binary floating point cannot hold 0.1, and
+ * this parser runs once per amount on the import hot path. */
+#include "money.h"
+
+#include <string.h>
+
+static int is_space(char c) { return c == ' ' || c == '\t'; }
+
+int money_parse(const char *s, size_t n, char dec, int64_t *out)
+{
+	char group = dec == ',' ? '.' : ',';
+	size_t i = 0, end = n;
+	int neg = 0, digits = 0, frac_digits = 0, round_up = 0;
+	int64_t v = 0;
+
+	while (i < end && is_space(s[i]))
+		i++;
+	while (end > i && is_space(s[end - 1]))
+		end--;
+	if (i < end && (s[i] == '-' || s[i] == '+'))
+		neg = s[i++] == '-';
+	/* integer part, with group separators only between groups of three */
+	size_t since_group = 0;
+	int seen_group = 0;
+	for (; i < end; i++) {
+		char c = s[i];
+		if (c >= '0' && c <= '9') {
+			if (v > (INT64_MAX / MONEY_SCALE - (c - '0')) / 10)
+				return -2;
+			v = v * 10 + (c - '0');
+			digits++;
+			since_group++;
+		} else if (c == group && digits > 0 && (!seen_group ? since_group <= 3 : since_group == 3)) {
+			seen_group = 1;
+			since_group = 0;
+		} else {
+			break;
+		}
+	}
+	if (seen_group && since_group != 3)
+		return -1;
+	v *= MONEY_SCALE;
+	if (i < end && s[i] == dec) {
+		i++;
+		int64_t scale = MONEY_SCALE / 10;
+		for (; i < end && s[i] >= '0' && s[i] <= '9'; i++) {
+			frac_digits++;
+			if (scale > 0) {
+				if (v > INT64_MAX - (s[i] - '0') * scale)
+					return -2;
+				v += (s[i] - '0') * scale;
+				scale /= 10;
+			} else if (frac_digits == 5) {
+				round_up = s[i] >= '5';
+			}
+		}
+	}
+	if (i != end || digits + frac_digits == 0)
+		return -1;
+	if (round_up) {
+		if (v == INT64_MAX)
+			return -2;
+		v++;
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+size_t money_format(int64_t v, int places, char *buf)
+{
+	static const int64_t pow10[] = { 1, 10, 100, 1000, 10000 };
+	if (places < 0)
+		places = 0;
+	if (places > 4)
+		places = 4;
+	int neg = v < 0;
+	/* magnitude as unsigned so INT64_MIN does not overflow */
+	uint64_t m = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	uint64_t div = (uint64_t)pow10[4 - places];
+	uint64_t q = m / div, r = m % div;
+	if (div > 1 && r * 2 >= div)
+		q++;
+	uint64_t ip = q / (uint64_t)pow10[places], fp = q % (uint64_t)pow10[places];
+	char tmp[32];
+	size_t n = 0;
+	if (places > 0) {
+		for (int k = 0; k < places; k++) {
+			tmp[n++] = (char)('0' + fp % 10);
+			fp /= 10;
+		}
+		tmp[n++] = '.';
+	}
+	do {
+		tmp[n++] = (char)('0' + ip % 10);
+		ip /= 10;
+	} while (ip);
+	size_t len = 0;
+	if (neg && q != 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = tmp[--n];
+	buf[len] = '\0';
+	return len;
+}
+
+size_t money_format_exact(int64_t v, char *buf)
+{
+	int places = 4;
+	int64_t t = v;
+	while (places > 0 && t % 10 == 0) {
+		t /= 10;
+		places--;
+	}
+	return money_format(v, places, buf);
+}
+
+int int_parse(const char *s, size_t n, int64_t *out)
+{
+	int64_t v;
+	int rc = money_parse(s, n, '.', &v);
+	if (rc != 0)
+		return rc;
+	if (v % MONEY_SCALE != 0)
+		return -1;
+	/* reject group separators in counts: "1,000" is ambiguous as a count */
+	if (memchr(s, ',', n))
+		return -1;
+	*out = v / MONEY_SCALE;
+	return 0;
+}

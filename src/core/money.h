@@ -1,0 +1,30 @@
+/* money.h - exact decimal parsing and printing (core layer).
+ * Money and decimals are int64 counts of ten-thousandths (1e-4), never
+ * binary floating point (DESIGN.md). */
+#ifndef CORE_MONEY_H
+#define CORE_MONEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MONEY_SCALE 10000
+
+/* Parses s[0..n) as a decimal number into ten-thousandths: optional spaces,
+ * optional sign, digits with optional group separators in threes, optional
+ * decimal separator (dec: '.' or ',') and digits. Digits past the fourth
+ * decimal round half away from zero. Returns 0, -1 if not a number, -2 if
+ * it overflows int64. */
+int money_parse(const char *s, size_t n, char dec, int64_t *out);
+
+/* Writes v as a decimal with exactly `places` decimals (0..4), rounding half
+ * away from zero, into buf (at least 32 bytes). Returns the length. */
+size_t money_format(int64_t v, int places, char *buf);
+
+/* Writes v with the fewest decimals (0..4) that show it exactly. */
+size_t money_format_exact(int64_t v, char *buf);
+
+/* Parses a whole number with optional sign and spaces; a decimal part of
+ * zeros (as "12.0") is accepted. Returns 0, -1 not an integer, -2 overflow. */
+int int_parse(const char *s, size_t n, int64_t *out);
+
+#endif
