@@ -15,13 +15,14 @@ LIB_SRC  := $(sort $(wildcard src/core/*.c src/ingest/*.c src/store/*.c src/data
               src/metrics/*.c src/models/*.c src/clean/*.c src/report/*.c src/demo/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_SUPPORT := tests/support.c
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/rel/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/rel/%.o)
 TLIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 TCLI_OBJ := $(filter-out $(BUILD)/san/src/cli/main.o,$(CLI_SRC:%.c=$(BUILD)/san/%.o))
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/san/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/san/%.o) $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: all setup test unit fuzz fuzz-run demo bench clean

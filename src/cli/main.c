@@ -1,13 +1,486 @@
-/* main.c - the crmscope command: parses the command line and dispatches. */
+/* main.c - the crmscope command (cli layer).
+ * Parses the command line, calls the library, prints, and alone decides the
+ * exit status: 0 ok, 1 error, 2 usage, 3 rows rejected under --strict. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
+#include "core/entity.h"
+#include "core/err.h"
+#include "core/money.h"
+#include "core/tstamp.h"
 #include "crmscope.h"
+#include "data/load.h"
+#include "demo/demo.h"
+#include "report/customers.h"
+#include "store/store.h"
+
+#define EXIT_USAGE 2
+#define EXIT_REJECTS 3
+
+static const char usage_text[] =
+	"usage: crmscope COMMAND [ARGS]\n"
+	"\n"
+	"  import DB ENTITY FILE...   import CSV or JSON Lines files ('-' = stdin) into DB\n"
+	"        ENTITY: customers orders interactions tickets leads spend feedback web_events\n"
+	"        --delim C|tab|ws  --no-header  --map FIELD=COLUMN|FIELD=#N  --date-format FMT\n"
+	"        --decimal-comma  --currency CODE  --format csv|jsonl  --lines  --cancel-prefix P\n"
+	"        --strict  --upsert  --rejects PATH  --batch N\n"
+	"  customers DB|FILE...       per-customer purchase summary (files are read as orders)\n"
+	"        --as-of DATE  --calibration-end DATE  --unit day|week  --format csv|json  --out PATH\n"
+	"        (and the reading options of import for files)\n"
+	"  stats DB                   counts, date ranges, currencies, rejects so far\n"
+	"  demo [--customers N] [--seed S] [--out DIR]   write a synthetic business's CSVs\n"
+	"  help                       this text\n";
+
+static int usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "crmscope: %s\n", msg);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static int fail(const struct crm_err *err)
+{
+	fprintf(stderr, "crmscope: %s\n", err->msg[0] ? err->msg : crm_status_str(err->code));
+	return 1;
+}
+
+/* ------------------------------------------------------ reading options */
+
+#define MAX_MAPS 64
+
+struct read_args {
+	struct ing_opts ing;
+	const char *maps[MAX_MAPS];
+	const char *rejects;
+	int upsert;
+	size_t batch;
+};
+
+static void read_args_init(struct read_args *a)
+{
+	memset(a, 0, sizeof *a);
+	a->ing.decimal = '.';
+	a->ing.maps = a->maps;
+}
+
+/* Consumes a reading option at argv[*i]; 1 if it was one, 0 if not, -1 on
+ * a bad value (message printed). */
+static int read_option(struct read_args *a, int argc, char **argv, int *i)
+{
+	const char *o = argv[*i];
+	const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+#define NEED_VALUE() do { if (!v) { fprintf(stderr, "crmscope: %s needs a value\n", o); return -1; } (*i)++; } while (0)
+	if (strcmp(o, "--delim") == 0) {
+		NEED_VALUE();
+		if (strcmp(v, "ws") == 0) {
+			a->ing.csv.mode = ING_DELIM_WS;
+		} else if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0) {
+			a->ing.csv.mode = ING_DELIM_CHAR;
+			a->ing.csv.delim = '\t';
+		} else if (strlen(v) == 1 && v[0] != '"' && v[0] != '\n') {
+			a->ing.csv.mode = ING_DELIM_CHAR;
+			a->ing.csv.delim = v[0];
+		} else {
+			fprintf(stderr, "crmscope: --delim %s: give one character, tab or ws\n", v);
+			return -1;
+		}
+	} else if (strcmp(o, "--no-header") == 0) {
+		a->ing.no_header = 1;
+	} else if (strcmp(o, "--map") == 0) {
+		NEED_VALUE();
+		if (a->ing.n_maps == MAX_MAPS) {
+			fprintf(stderr, "crmscope: at most %d --map options\n", MAX_MAPS);
+			return -1;
+		}
+		a->maps[a->ing.n_maps++] = v;
+	} else if (strcmp(o, "--date-format") == 0) {
+		NEED_VALUE();
+		a->ing.date_format = v;
+	} else if (strcmp(o, "--decimal-comma") == 0) {
+		a->ing.decimal = ',';
+	} else if (strcmp(o, "--currency") == 0) {
+		NEED_VALUE();
+		a->ing.currency = v;
+	} else if (strcmp(o, "--format") == 0 && v && (strcmp(v, "csv") == 0 || strcmp(v, "jsonl") == 0)) {
+		NEED_VALUE();
+		a->ing.format = strcmp(v, "csv") == 0 ? ING_FMT_CSV : ING_FMT_JSONL;
+	} else if (strcmp(o, "--lines") == 0) {
+		a->ing.lines = 1;
+	} else if (strcmp(o, "--cancel-prefix") == 0) {
+		NEED_VALUE();
+		a->ing.cancel_prefix = v;
+	} else if (strcmp(o, "--strict") == 0) {
+		a->ing.strict = 1;
+	} else if (strcmp(o, "--upsert") == 0) {
+		a->upsert = 1;
+	} else if (strcmp(o, "--rejects") == 0) {
+		NEED_VALUE();
+		a->rejects = v;
+	} else if (strcmp(o, "--batch") == 0) {
+		NEED_VALUE();
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*end || n < 1) {
+			fprintf(stderr, "crmscope: --batch %s: give a positive number of rows\n", v);
+			return -1;
+		}
+		a->batch = (size_t)n;
+	} else {
+		return 0;
+	}
+#undef NEED_VALUE
+	return 1;
+}
+
+/* ---------------------------------------------------------------- import */
+
+static void print_count(const char *label, int64_t n, const char *unit)
+{
+	char b[32];
+	cli_thousands(n, b);
+	printf("  %-12s %12s%s%s\n", label, b, unit[0] ? " " : "", unit);
+}
+
+static void print_summary(const char *entity, const struct ing_summary *s)
+{
+	const char *unit = s->line_level ? "lines" : "";
+	char b[32], c[32];
+	printf("import %s from %s (%s", entity, s->source, s->format == ING_FMT_JSONL ? "JSON Lines" : "CSV");
+	if (s->format != ING_FMT_JSONL)
+		printf(", delimiter %s", s->delim == ' ' ? "runs of spaces" : s->delim == '\t' ? "tab"
+			: s->delim == ',' ? "','" : s->delim == ';' ? "';'" : "other");
+	printf("%s)\n", s->line_level ? ", order lines folded into orders" : "");
+	printf("  mapping: %s\n", s->mapping);
+	print_count("read", s->read, unit);
+	print_count("stored", s->stored, unit);
+	if (s->line_level) {
+		cli_thousands(s->orders_stored, b);
+		cli_thousands(s->orders_made, c);
+		printf("  %-12s %12s orders stored of %s formed\n", "", b, c);
+	}
+	print_count("updated", s->updated, unit);
+	print_count("duplicates", s->duplicates, unit);
+	print_count("rejected", s->rejected, unit);
+	for (int r = 0; r < R_N; r++) {
+		if (!s->reasons[r])
+			continue;
+		cli_thousands(s->reasons[r], b);
+		printf("    %-22s %12s\n", ing_reason_name(r), b);
+	}
+	if (s->rejects_path[0])
+		printf("  rejects written to %s\n", s->rejects_path);
+	if (s->stubs)
+		print_count("stubs", s->stubs, "customers created from references");
+	if (s->synthetic_ids)
+		print_count("made ids", s->synthetic_ids, "records without an id of their own");
+	if (s->line_level) {
+		cli_thousands(s->cancel_lines, b);
+		printf("  line rules: %s cancellation lines (their orders stored as returned)", b);
+		cli_thousands(s->negative_qty_lines, b);
+		printf(", %s negative-quantity lines kept", b);
+		cli_thousands(s->zero_price_lines, b);
+		printf(", %s zero-price lines kept at 0\n", b);
+	}
+	int64_t total = s->stored + s->updated + s->duplicates + s->rejected;
+	printf("  read = stored + updated + duplicates + rejected: %s\n",
+	       total == s->read ? "holds" : "DOES NOT HOLD");
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	struct read_args a;
+	read_args_init(&a);
+	const char *pos[3 + 256];
+	int n_pos = 0;
+	for (int i = 0; i < argc; i++) {
+		int r = read_option(&a, argc, argv, &i);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage("import: unknown option");
+		if (n_pos == (int)(sizeof pos / sizeof pos[0]))
+			return usage("import: too many files");
+		pos[n_pos++] = argv[i];
+	}
+	if (n_pos < 3)
+		return usage("import needs DB ENTITY FILE...");
+	int entity = ent_by_name(pos[1]);
+	if (entity < 0) {
+		fprintf(stderr, "crmscope: import: unknown entity '%s'\n", pos[1]);
+		return usage(NULL);
+	}
+	if (a.rejects && n_pos > 3) {
+		fprintf(stderr, "crmscope: --rejects names one file: import one input at a time with it\n");
+		return EXIT_USAGE;
+	}
+	int status = 0;
+	for (int f = 2; f < n_pos; f++) {
+		struct ds_import_opts o;
+		struct ing_summary sum;
+		struct crm_err err;
+		char rejects[1024];
+		crm_err_clear(&err);
+		o.ing = a.ing;
+		o.ing.entity = entity;
+		o.upsert = a.upsert;
+		o.batch_rows = a.batch;
+		if (a.rejects)
+			snprintf(rejects, sizeof rejects, "%s", a.rejects);
+		else
+			ds_default_rejects_path(pos[0], pos[f], rejects, sizeof rejects);
+		o.ing.rejects_path = rejects;
+		int rc = ds_import(pos[0], pos[f], &o, &sum, &err);
+		if (sum.read || rc == CRM_OK)
+			print_summary(pos[1], &sum);
+		if (rc != CRM_OK)
+			return fail(&err);
+		if (a.ing.strict && sum.rejected)
+			status = EXIT_REJECTS;
+	}
+	return status;
+}
+
+/* -------------------------------------------------------------- customers */
+
+/* 1 if path is an SQLite database (by its header). */
+static int is_sqlite(const char *path)
+{
+	char head[16] = { 0 };
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	size_t n = fread(head, 1, sizeof head, f);
+	fclose(f);
+	return n == 16 && memcmp(head, "SQLite format 3", 16) == 0;
+}
+
+static int parse_date_arg(const char *opt, const char *v, int64_t *t)
+{
+	const char *why;
+	if (ts_parse_iso(v, strlen(v), t, &why) != 0) {
+		fprintf(stderr, "crmscope: %s %s: %s\n", opt, v, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads a dataset from a database or from order files. */
+static int load_dataset(const char **inputs, int n, const struct read_args *a,
+			struct crm_dataset **ds, struct crm_err *err)
+{
+	if (n == 1 && is_sqlite(inputs[0]))
+		return crm_dataset_load_db(inputs[0], ds, err);
+	struct ds_file files[64];
+	struct ing_summary sums[64];
+	if (n > 64)
+		return crm_err_set(err, CRM_EINVAL, "at most 64 files");
+	for (int i = 0; i < n; i++) {
+		files[i].path = inputs[i];
+		files[i].ing = a->ing;
+		files[i].ing.entity = CRM_ORDERS;
+		files[i].ing.rejects_path = NULL;
+	}
+	int rc = ds_load_files(files, (size_t)n, sums, ds, err);
+	for (int i = 0; rc == CRM_OK && i < n; i++) {
+		if (sums[i].rejected) {
+			char b[32];
+			cli_thousands(sums[i].rejected, b);
+			fprintf(stderr, "crmscope: %s: %s rows rejected (import them to see why)\n",
+				sums[i].source, b);
+		}
+	}
+	return rc;
+}
+
+static int cmd_customers(int argc, char **argv)
+{
+	struct read_args a;
+	read_args_init(&a);
+	const char *inputs[64];
+	int n_in = 0;
+	const char *out_path = NULL;
+	int json = 0;
+	struct crm_summary_opts so = { CRM_NA, CRM_NA, CRM_UNIT_DAY };
+	for (int i = 0; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		/* here --format is the output's; inputs are told apart by name */
+		if (strcmp(o, "--format") == 0 && v && (strcmp(v, "json") == 0 || strcmp(v, "csv") == 0)) {
+			json = strcmp(v, "json") == 0;
+			i++;
+			continue;
+		}
+		int r = read_option(&a, argc, argv, &i);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (strcmp(o, "--as-of") == 0 || strcmp(o, "--calibration-end") == 0) {
+			if (!v)
+				return usage("a date option needs a value");
+			if (parse_date_arg(o, v, o[2] == 'a' ? &so.as_of : &so.calibration_end) != 0)
+				return EXIT_USAGE;
+			i++;
+		} else if (strcmp(o, "--unit") == 0 && v) {
+			if (strcmp(v, "day") == 0)
+				so.unit = CRM_UNIT_DAY;
+			else if (strcmp(v, "week") == 0)
+				so.unit = CRM_UNIT_WEEK;
+			else
+				return usage("--unit is day or week");
+			i++;
+		} else if (strcmp(o, "--out") == 0 && v) {
+			out_path = v;
+			i++;
+		} else if (o[0] == '-' && o[1]) {
+			return usage("customers: unknown option");
+		} else if (n_in < 64) {
+			inputs[n_in++] = o;
+		}
+	}
+	if (n_in == 0)
+		return usage("customers needs DB or FILE...");
+	struct crm_err err;
+	crm_err_clear(&err);
+	struct crm_dataset *ds = NULL;
+	struct crm_customer_summary *sum = NULL;
+	FILE *out = stdout;
+	int status = 1;
+	if (load_dataset(inputs, n_in, &a, &ds, &err) != CRM_OK)
+		goto done;
+	if (crm_summary_compute(ds, &so, &sum, &err) != CRM_OK)
+		goto done;
+	if (out_path && !(out = fopen(out_path, "w"))) {
+		crm_err_set(&err, CRM_EIO, "%s: %s", out_path, strerror(errno));
+		out = stdout;
+		goto done;
+	}
+	int rc = json ? rpt_customers_json(ds, sum, &so, out, &err)
+		      : rpt_customers_csv(ds, sum, &so, out, &err);
+	if (rc == CRM_OK)
+		status = 0;
+done:
+	if (out != stdout && fclose(out) != 0 && status == 0) {
+		crm_err_set(&err, CRM_EIO, "%s: %s", out_path, strerror(errno));
+		status = 1;
+	}
+	if (status)
+		fail(&err);
+	free(sum);
+	crm_dataset_free(ds);
+	return status;
+}
+
+/* ------------------------------------------------------------------ stats */
+
+static int cmd_stats(int argc, char **argv)
+{
+	if (argc != 1)
+		return usage("stats needs DB");
+	struct crm_err err;
+	struct st_db *db = NULL;
+	struct st_stats s;
+	crm_err_clear(&err);
+	if (st_open(argv[0], ST_OPEN_READ, &db, &err) != CRM_OK)
+		return fail(&err);
+	int rc = st_stats(db, &s, &err);
+	st_close(db);
+	if (rc != CRM_OK)
+		return fail(&err);
+	char b[32], d1[32], d2[32];
+	printf("database %s (schema %d)\n", argv[0], s.schema_version);
+	printf("  %-14s %12s  %-10s  %-10s\n", "entity", "rows", "from", "to");
+	for (int e = 0; e < CRM_N_ENTITIES; e++) {
+		cli_thousands(s.e[e].rows, b);
+		if (s.e[e].first_at != CRM_NA) {
+			ts_format(s.e[e].first_at, 1, d1);
+			ts_format(s.e[e].last_at, 1, d2);
+		} else {
+			strcpy(d1, "-");
+			strcpy(d2, "-");
+		}
+		printf("  %-14s %12s  %-10s  %-10s\n", ent_get(e)->name, b, d1, d2);
+	}
+	cli_thousands(s.customers_with_orders, b);
+	printf("  customers with orders: %s\n", b);
+	cli_thousands(s.stub_customers, b);
+	printf("  stub customers (known only from references): %s\n", b);
+	printf("  currencies: %s\n", s.currencies[0] ? s.currencies : "none given");
+	cli_thousands(s.imports, b);
+	printf("  imports: %s\n", b);
+	cli_thousands(s.rejected, b);
+	printf("  rows rejected so far: %s\n", b);
+	for (size_t r = 0; r < s.n_reasons; r++) {
+		cli_thousands(s.reason_n[r], b);
+		printf("    %-22s %12s\n", s.reason[r], b);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------- demo */
+
+static int cmd_demo(int argc, char **argv)
+{
+	struct demo_opts o = { 5000, 42, "demo" };
+	for (int i = 0; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *end = NULL;
+		if (!v)
+			return usage("demo: option needs a value");
+		if (strcmp(argv[i], "--customers") == 0) {
+			unsigned long long n = strtoull(v, &end, 10);
+			if (*end || n < 1 || n > 10000000)
+				return usage("demo: --customers takes 1 to 10,000,000");
+			o.customers = (size_t)n;
+		} else if (strcmp(argv[i], "--seed") == 0) {
+			o.seed = strtoull(v, &end, 10);
+			if (*end)
+				return usage("demo: --seed takes a number");
+		} else if (strcmp(argv[i], "--out") == 0) {
+			o.out_dir = v;
+		} else {
+			return usage("demo: unknown option");
+		}
+		i++;
+	}
+	struct demo_counts c;
+	struct crm_err err;
+	crm_err_clear(&err);
+	if (demo_generate(&o, &c, &err) != CRM_OK)
+		return fail(&err);
+	char b[32];
+	printf("demo business written to %s/ (seed %llu)\n", o.out_dir, (unsigned long long)o.seed);
+	for (int e = 0; e < CRM_N_ENTITIES; e++) {
+		cli_thousands((int64_t)c.rows[e], b);
+		printf("  %-14s %10s rows\n", ent_get(e)->name, b);
+	}
+	printf("  planted: %zu duplicate customers, %zu bad rows (see %s/truth.json)\n",
+	       c.duplicates_planted, c.bad_rows_planted, o.out_dir);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "crmscope: not yet\n");
-	return 2;
+	if (argc < 2)
+		return usage(NULL);
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 2, argv + 2);
+	if (strcmp(cmd, "customers") == 0)
+		return cmd_customers(argc - 2, argv + 2);
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(argc - 2, argv + 2);
+	if (strcmp(cmd, "demo") == 0)
+		return cmd_demo(argc - 2, argv + 2);
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	return usage("unknown command");
 }

@@ -1,0 +1,943 @@
+/* import.c - the import pipeline: read, map, parse, validate, fold order
+ * lines, quarantine, hand to a sink (ingest layer).
+ *
+ * The accounting identity read = stored + updated + duplicates + rejected
+ * holds for every import: each record (each line, for order-line files)
+ * ends in exactly one of those counts, and every rejected one is written to
+ * the rejects file with its line, reason, field and raw text. */
+#include "ingest/import.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/money.h"
+#include "core/strmap.h"
+#include "core/tstamp.h"
+#include "ingest/map.h"
+
+static const char *const reason_names[R_N] = {
+	"syntax", "field_count", "missing", "bad_utf8", "bad_date", "bad_number",
+	"out_of_range", "bad_value", "time_order", "unknown_customer",
+	"duplicate_in_file", "no_customer", "negative_price", "order_conflict",
+};
+
+const char *ing_reason_name(int r)
+{
+	return r >= 0 && r < R_N ? reason_names[r] : "unknown";
+}
+
+/* An order formed from order lines, kept until the end of the file. */
+struct order_agg {
+	uint32_t customer;     /* 1 + index of its text in imp.agg_text_ix */
+	uint32_t currency, channel, category; /* likewise, 0 = none */
+	int64_t at;            /* earliest line time */
+	int64_t amount;        /* sum of line amounts */
+	int64_t cost;          /* sum of line costs, CRM_NA if none given */
+	int64_t items;         /* sum of quantities */
+	int status;            /* explicit status code of the first line, 0 none */
+	int cancel;            /* order id has the cancellation prefix */
+	long first_line;
+	int64_t n_lines;
+};
+
+struct imp {
+	const struct ing_opts *o;
+	const struct ent_desc *d;
+	const struct ing_sink *sink;
+	struct ing_summary *sum;
+	struct ing_map map;
+	int line_level;
+	int synth_id;               /* the entity's id column is absent: make ids */
+	struct strmap occurrences;  /* key prefix -> times seen (ids, seq) */
+	struct buf key;             /* scratch for a synthetic key */
+	FILE *rejects;
+	struct buf rej;             /* scratch for a rejects line */
+	/* order lines */
+	struct strmap agg_ids;      /* order id -> index into aggs */
+	struct order_agg *aggs;
+	size_t n_aggs, cap_aggs;
+	struct strmap agg_text_ix;  /* customer, currency, channel, category texts */
+	/* JSON Lines: the targets of keys seen so far */
+	struct strmap json_keys;    /* key -> target + 1 (0: ignored) */
+};
+
+/* The text given for each target of a row, before parsing. */
+struct texts {
+	const char *p[ING_N_TARGETS];
+	size_t n[ING_N_TARGETS];
+	uint8_t set[ING_N_TARGETS];
+};
+
+/* A row's fault: the reason, the field and a message. */
+struct fault {
+	int reason;
+	const char *field;
+	char msg[256];
+};
+
+static int set_fault(struct fault *f, int reason, const char *field,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int set_fault(struct fault *f, int reason, const char *field,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	f->reason = reason;
+	f->field = field;
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof f->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ------------------------------------------------------------ rejects */
+
+static void csv_quote(struct buf *b, const char *p, size_t n)
+{
+	int need = 0;
+	for (size_t i = 0; i < n && !need; i++)
+		need = p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r';
+	if (!need) {
+		buf_append(b, p, n);
+		return;
+	}
+	buf_putc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '"')
+			buf_putc(b, '"');
+		buf_putc(b, p[i]);
+	}
+	buf_putc(b, '"');
+}
+
+/* Counts a rejected record of n_units (lines) and writes it to the rejects
+ * file: line,reason,field,message,raw. */
+static int reject(struct imp *im, long line, const struct fault *f,
+		  const char *raw, size_t raw_n, int64_t n_units, struct crm_err *err)
+{
+	im->sum->rejected += n_units;
+	im->sum->reasons[f->reason] += n_units;
+	if (!im->o->rejects_path)
+		return CRM_OK;
+	if (!im->rejects) {
+		im->rejects = fopen(im->o->rejects_path, "w");
+		if (!im->rejects)
+			return crm_err_set(err, CRM_EIO, "%s: cannot write rejects: %s",
+					   im->o->rejects_path, strerror(errno));
+		fputs("line,reason,field,message,raw\n", im->rejects);
+		snprintf(im->sum->rejects_path, sizeof im->sum->rejects_path, "%s",
+			 im->o->rejects_path);
+	}
+	im->rej.len = 0;
+	buf_printf(&im->rej, "%ld,%s,", line, ing_reason_name(f->reason));
+	csv_quote(&im->rej, f->field ? f->field : "", f->field ? strlen(f->field) : 0);
+	buf_putc(&im->rej, ',');
+	csv_quote(&im->rej, f->msg, strlen(f->msg));
+	buf_putc(&im->rej, ',');
+	csv_quote(&im->rej, raw ? raw : "", raw ? raw_n : 0);
+	buf_putc(&im->rej, '\n');
+	if (!im->rej.p || fwrite(im->rej.p, 1, im->rej.len, im->rejects) != im->rej.len)
+		return crm_err_set(err, CRM_EIO, "%s: cannot write rejects", im->o->rejects_path);
+	return CRM_OK;
+}
+
+/* --------------------------------------------------------- field parsing */
+
+static void trim(const char **p, size_t *n)
+{
+	while (*n && ((*p)[0] == ' ' || (*p)[0] == '\t')) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+/* 1 if p[0..n) is valid UTF-8 (ASCII checked inline, the rest by utf8proc). */
+static int valid_utf8(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)p + i,
+						      (utf8proc_ssize_t)(n - i), &cp);
+		if (k <= 0 || cp < 0)
+			return 0;
+		i += (size_t)k;
+	}
+	return 1;
+}
+
+static int lower_eq(const char *p, size_t n, const char *word)
+{
+	size_t k = strlen(word);
+	if (k != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		if (c != word[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Order status words of common exports onto the three statuses. */
+static int status_code(const char *p, size_t n)
+{
+	static const char *const completed[] = { "completed", "complete", "paid", "shipped",
+		"delivered", "fulfilled", "closed", "ok", NULL };
+	static const char *const returned[] = { "returned", "return", "refunded", "refund", NULL };
+	static const char *const cancelled[] = { "cancelled", "canceled", "void", "voided", NULL };
+	for (int i = 0; completed[i]; i++)
+		if (lower_eq(p, n, completed[i]))
+			return CRM_STATUS_COMPLETED;
+	for (int i = 0; returned[i]; i++)
+		if (lower_eq(p, n, returned[i]))
+			return CRM_STATUS_RETURNED;
+	for (int i = 0; cancelled[i]; i++)
+		if (lower_eq(p, n, cancelled[i]))
+			return CRM_STATUS_CANCELLED;
+	return 0;
+}
+
+static int parse_time(struct imp *im, const char *p, size_t n, int64_t *t,
+		      const char **why)
+{
+	if (im->o->date_format)
+		return ts_parse_fmt(im->o->date_format, p, n, t, why);
+	return ts_parse_iso(p, n, t, why);
+}
+
+/* Parses one field's text into v by its type; -1 with f set on a fault. */
+static int parse_value(struct imp *im, const struct ent_field *fd, const char *p,
+		       size_t n, struct ent_value *v, struct fault *f)
+{
+	int rc;
+	const char *why;
+	v->s = p;
+	v->n = n;
+	v->set = 1;
+	switch (fd->type) {
+	case FT_ID: case FT_REF: case FT_TEXT: case FT_CAT:
+		if (!valid_utf8(p, n))
+			return set_fault(f, R_BAD_UTF8, fd->name, "%s: not valid UTF-8", fd->name);
+		return 0;
+	case FT_ENUM:
+		v->i = fd->values == NULL ? 0
+			: (im->d == ent_get(CRM_ORDERS) ? status_code(p, n) : 0);
+		if (!v->i)
+			for (int k = 0; fd->values[k]; k++)
+				if (lower_eq(p, n, fd->values[k]))
+					v->i = k + 1;
+		if (!v->i)
+			return set_fault(f, R_BAD_VALUE, fd->name, "%s: '%.*s' is not one of the known values",
+					 fd->name, (int)(n > 60 ? 60 : n), p);
+		v->s = fd->values[v->i - 1];
+		v->n = strlen(v->s);
+		return 0;
+	case FT_TIME: case FT_DATE:
+		if (parse_time(im, p, n, &v->i, &why) != 0)
+			return set_fault(f, R_BAD_DATE, fd->name, "%s: '%.*s': %s", fd->name,
+					 (int)(n > 60 ? 60 : n), p, why);
+		if (fd->type == FT_DATE)
+			v->i = ts_day(v->i) * SECS_PER_DAY;
+		return 0;
+	case FT_MONEY: case FT_DECIMAL:
+		rc = money_parse(p, n, im->o->decimal ? im->o->decimal : '.', &v->i);
+		break;
+	default: /* FT_INT, FT_SCORE */
+		rc = int_parse(p, n, &v->i);
+		break;
+	}
+	if (rc == -2)
+		return set_fault(f, R_BAD_NUMBER, fd->name, "%s: '%.*s' is too large", fd->name,
+				 (int)(n > 60 ? 60 : n), p);
+	if (rc != 0)
+		return set_fault(f, R_BAD_NUMBER, fd->name, "%s: '%.*s' is not %s", fd->name,
+				 (int)(n > 60 ? 60 : n), p,
+				 fd->type == FT_MONEY || fd->type == FT_DECIMAL ? "a decimal number"
+										 : "a whole number");
+	if (fd->hi >= fd->lo && (v->i < fd->lo || v->i > fd->hi)) {
+		if (fd->type == FT_DECIMAL)
+			return set_fault(f, R_OUT_OF_RANGE, fd->name, "%s: %.*s is below zero",
+					 fd->name, (int)(n > 60 ? 60 : n), p);
+		if (fd->hi == INT64_MAX)
+			return set_fault(f, R_OUT_OF_RANGE, fd->name, "%s: %lld is below %lld",
+					 fd->name, (long long)v->i, (long long)fd->lo);
+		return set_fault(f, R_OUT_OF_RANGE, fd->name, "%s: %lld is off the scale %lld-%lld",
+				 fd->name, (long long)v->i, (long long)fd->lo, (long long)fd->hi);
+	}
+	return 0;
+}
+
+/* Rules across fields of one record (METRICS.md, DESIGN.md validation). */
+static int check_record(struct imp *im, struct ent_record *r, struct fault *f)
+{
+	const struct ent_value *v = r->v;
+	switch (r->entity) {
+	case CRM_TICKETS:
+		if (v[CRM_T_FIRST_RESPONSE_AT].set && v[CRM_T_FIRST_RESPONSE_AT].i < v[CRM_T_OPENED_AT].i)
+			return set_fault(f, R_TIME_ORDER, "first_response_at",
+					 "first_response_at is before opened_at");
+		if (v[CRM_T_RESOLVED_AT].set && v[CRM_T_RESOLVED_AT].i < v[CRM_T_OPENED_AT].i)
+			return set_fault(f, R_TIME_ORDER, "resolved_at", "resolved_at is before opened_at");
+		break;
+	case CRM_LEADS:
+		if (v[CRM_L_CONVERTED_AT].set && v[CRM_L_CONVERTED_AT].i < v[CRM_L_CREATED_AT].i)
+			return set_fault(f, R_TIME_ORDER, "converted_at", "converted_at is before created_at");
+		break;
+	case CRM_FEEDBACK: {
+		/* the scale is the kind's: NPS 0-10, CSAT 1-5, CES 1-7 (METRICS.md) */
+		static const int64_t lo[] = { 0, 0, 1, 1 }, hi[] = { 0, 10, 5, 7 };
+		int64_t k = v[CRM_F_KIND].i, s = v[CRM_F_SCORE].i;
+		if (k >= 1 && k <= 3 && (s < lo[k] || s > hi[k]))
+			return set_fault(f, R_OUT_OF_RANGE, "score", "score: %lld is off the %s scale %lld-%lld",
+					 (long long)s, v[CRM_F_KIND].s, (long long)lo[k], (long long)hi[k]);
+		break;
+	}
+	default:
+		break;
+	}
+	(void)im;
+	return 0;
+}
+
+/* Fills rec from the texts of a row; -1 with f set on a fault. */
+static int make_record(struct imp *im, const struct texts *tx, struct ent_record *rec,
+		       struct fault *f)
+{
+	const struct ent_desc *d = im->d;
+	memset(rec->v, 0, sizeof rec->v);
+	for (size_t i = 0; i < d->n_fields; i++) {
+		const struct ent_field *fd = &d->fields[i];
+		const char *p = tx->p[i];
+		size_t n = tx->n[i];
+		if (tx->set[i])
+			trim(&p, &n);
+		if (!tx->set[i] || n == 0) {
+			int needed = fd->required && !((int)i == d->id_field && im->synth_id);
+			if (needed)
+				return set_fault(f, R_MISSING, fd->name, "%s is required but empty", fd->name);
+			continue;
+		}
+		if (parse_value(im, fd, p, n, &rec->v[i], f) != 0)
+			return -1;
+	}
+	if (!im->line_level && im->o->currency && rec->entity == CRM_ORDERS &&
+	    !rec->v[CRM_O_CURRENCY].set) {
+		rec->v[CRM_O_CURRENCY].s = im->o->currency;
+		rec->v[CRM_O_CURRENCY].n = strlen(im->o->currency);
+		rec->v[CRM_O_CURRENCY].set = 1;
+	}
+	return check_record(im, rec, f);
+}
+
+/* Counts the occurrence of the key in im->key; returns its number (1, 2...). */
+static int occurrence(struct imp *im, int64_t *k, struct crm_err *err)
+{
+	size_t ix;
+	int added;
+	if (strmap_put(&im->occurrences, im->key.p, im->key.len, 0, &ix, &added) != 0)
+		return crm_err_set(err, CRM_ENOMEM, "out of memory counting keys");
+	*k = ++im->occurrences.values[ix];
+	return CRM_OK;
+}
+
+/* Gives a record without an id of its own a stable one made of its customer,
+ * time and occurrence in the file ("00001@1997-01-01#1"), and web events
+ * their occurrence number, so re-importing the same file doubles nothing. */
+static int synthesize_key(struct imp *im, struct ent_record *rec, struct crm_err *err)
+{
+	const struct ent_desc *d = im->d;
+	char ts[32];
+	int64_t k;
+	int rc;
+	if (d->key_has_seq) {
+		im->key.len = 0;
+		for (const int *f = d->key; *f >= 0; f++) {
+			const struct ent_value *v = &rec->v[*f];
+			if (v->s && v->set)
+				buf_append(&im->key, v->s, v->n);
+			else if (v->set)
+				buf_printf(&im->key, "%lld", (long long)v->i);
+			buf_putc(&im->key, '\x1f');
+		}
+		if ((rc = occurrence(im, &k, err)) != CRM_OK)
+			return rc;
+		rec->seq = k;
+	}
+	if (!im->synth_id || d->id_field < 0)
+		return CRM_OK;
+	im->key.len = 0;
+	if (d->customer_field >= 0 && rec->v[d->customer_field].set)
+		buf_append(&im->key, rec->v[d->customer_field].s, rec->v[d->customer_field].n);
+	else
+		buf_puts(&im->key, d->name);
+	const struct ent_value *t = &rec->v[d->time_field];
+	size_t tn = ts_format(t->i, t->i % SECS_PER_DAY == 0, ts);
+	buf_putc(&im->key, '@');
+	buf_append(&im->key, ts, tn);
+	if ((rc = occurrence(im, &k, err)) != CRM_OK)
+		return rc;
+	if (buf_printf(&im->key, "#%lld", (long long)k) != 0)
+		return crm_err_set(err, CRM_ENOMEM, "out of memory making an id");
+	rec->v[d->id_field].s = im->key.p;
+	rec->v[d->id_field].n = im->key.len;
+	rec->v[d->id_field].set = 1;
+	im->sum->synthetic_ids++;
+	return CRM_OK;
+}
+
+/* Gives a record to the sink and counts its outcome over n_units. */
+static int deliver(struct imp *im, const struct ent_record *rec, int64_t n_units,
+		   const char *raw, size_t raw_n, int *outcome, struct crm_err *err)
+{
+	int stub = 0;
+	int rc = im->sink->put(im->sink->ctx, rec, outcome, &stub, err);
+	if (rc != CRM_OK)
+		return rc;
+	im->sum->stubs += stub;
+	struct fault f;
+	switch (*outcome) {
+	case ING_INSERTED: im->sum->stored += n_units; break;
+	case ING_UPDATED: im->sum->updated += n_units; break;
+	case ING_DUPLICATE: im->sum->duplicates += n_units; break;
+	case ING_DUP_IN_FILE:
+		set_fault(&f, R_DUP_IN_FILE, im->d->fields[im->d->key[0]].name,
+			  "%s '%.*s' appeared earlier in this import", im->d->fields[im->d->key[0]].name,
+			  (int)(rec->v[im->d->key[0]].n > 80 ? 80 : rec->v[im->d->key[0]].n),
+			  rec->v[im->d->key[0]].s ? rec->v[im->d->key[0]].s : "");
+		return reject(im, rec->line, &f, raw, raw_n, n_units, err);
+	default: {
+		int cf = im->d->customer_field;
+		set_fault(&f, R_UNKNOWN_CUSTOMER, "customer_id", "customer_id '%.*s' is not a known customer (--strict)",
+			  (int)(rec->v[cf].n > 80 ? 80 : rec->v[cf].n), rec->v[cf].s);
+		return reject(im, rec->line, &f, raw, raw_n, n_units, err);
+	}
+	}
+	return CRM_OK;
+}
+
+/* ---------------------------------------------------------- order lines */
+
+static int agg_text(struct imp *im, const struct ent_value *v, uint32_t *out,
+		    struct crm_err *err)
+{
+	if (!v->set) {
+		*out = 0;
+		return CRM_OK;
+	}
+	size_t ix;
+	int added;
+	if (strmap_put(&im->agg_text_ix, v->s, v->n, 0, &ix, &added) != 0)
+		return crm_err_set(err, CRM_ENOMEM, "out of memory folding order lines");
+	*out = (uint32_t)ix + 1;  /* 0 means none */
+	return CRM_OK;
+}
+
+static const char *agg_str(struct imp *im, uint32_t k, size_t *n)
+{
+	return strs_get(&im->agg_text_ix.keys, k - 1, n);
+}
+
+/* Folds one valid order line into its order. Line rules (documented in
+ * docs/IMPORT.md): no customer -> rejected no_customer; unit price < 0 ->
+ * rejected negative_price; a customer other than the order's -> rejected
+ * order_conflict; quantity < 0 outside a cancellation, and price 0, are
+ * kept and counted. */
+static int fold_line(struct imp *im, const struct texts *tx, struct ent_record *rec,
+		     const struct ing_row *row, struct crm_err *err)
+{
+	struct fault f;
+	int64_t qty = 1, price = 0, amount;
+	const char *p;
+	size_t n;
+	if (im->map.col_of[ING_T_QUANTITY] >= 0 && tx->set[ING_T_QUANTITY]) {
+		p = tx->p[ING_T_QUANTITY];
+		n = tx->n[ING_T_QUANTITY];
+		trim(&p, &n);
+		if (n && int_parse(p, n, &qty) != 0) {
+			set_fault(&f, R_BAD_NUMBER, "quantity", "quantity: '%.*s' is not a whole number",
+				  (int)(n > 60 ? 60 : n), p);
+			return reject(im, row->line, &f, row->raw, row->raw_n, 1, err);
+		}
+	}
+	int has_price = 0;
+	if (im->map.col_of[ING_T_UNIT_PRICE] >= 0 && tx->set[ING_T_UNIT_PRICE]) {
+		p = tx->p[ING_T_UNIT_PRICE];
+		n = tx->n[ING_T_UNIT_PRICE];
+		trim(&p, &n);
+		if (n && money_parse(p, n, im->o->decimal ? im->o->decimal : '.', &price) != 0) {
+			set_fault(&f, R_BAD_NUMBER, "unit_price", "unit_price: '%.*s' is not a decimal number",
+				  (int)(n > 60 ? 60 : n), p);
+			return reject(im, row->line, &f, row->raw, row->raw_n, 1, err);
+		}
+		has_price = n > 0;
+	}
+	if (!rec->v[CRM_O_CUSTOMER_ID].set) {
+		set_fault(&f, R_NO_CUSTOMER, "customer_id",
+			  "order line without a customer (an anonymous sale cannot be attributed)");
+		return reject(im, row->line, &f, row->raw, row->raw_n, 1, err);
+	}
+	if (has_price && price < 0) {
+		set_fault(&f, R_NEGATIVE_PRICE, "unit_price",
+			  "unit_price below zero: an accounting adjustment, not a sale");
+		return reject(im, row->line, &f, row->raw, row->raw_n, 1, err);
+	}
+	if (rec->v[CRM_O_AMOUNT].set) {
+		amount = rec->v[CRM_O_AMOUNT].i;
+	} else if (has_price) {
+		if (__builtin_mul_overflow(qty, price, &amount)) {
+			set_fault(&f, R_BAD_NUMBER, "unit_price", "quantity x unit_price is too large");
+			return reject(im, row->line, &f, row->raw, row->raw_n, 1, err);
+		}
+	} else {
+		set_fault(&f, R_MISSING, "amount", "amount is required (or quantity and unit_price)");
+		return reject(im, row->line, &f, row->raw, row->raw_n, 1, err);
+	}
+	const struct ent_value *id = &rec->v[CRM_O_ORDER_ID];
+	const char *prefix = im->o->cancel_prefix ? im->o->cancel_prefix : "C";
+	size_t pn = strlen(prefix);
+	int cancel = pn > 0 && id->n >= pn && memcmp(id->s, prefix, pn) == 0;
+
+	size_t ix;
+	int added, rc;
+	uint32_t cust;
+	if ((rc = agg_text(im, &rec->v[CRM_O_CUSTOMER_ID], &cust, err)) != CRM_OK)
+		return rc;
+	if (strmap_put(&im->agg_ids, id->s, id->n, (uint32_t)im->n_aggs, &ix, &added) != 0)
+		return crm_err_set(err, CRM_ENOMEM, "out of memory folding order lines");
+	struct order_agg *a;
+	if (added) {
+		if (im->n_aggs == im->cap_aggs) {
+			size_t cap = im->cap_aggs ? im->cap_aggs * 2 : 1024;
+			struct order_agg *na = xreallocn(im->aggs, cap, sizeof *na);
+			if (!na)
+				return crm_err_set(err, CRM_ENOMEM, "out of memory folding order lines");
+			im->aggs = na;
+			im->cap_aggs = cap;
+		}
+		a = &im->aggs[im->n_aggs++];
+		memset(a, 0, sizeof *a);
+		a->customer = cust;
+		a->at = rec->v[CRM_O_ORDERED_AT].i;
+		a->cost = CRM_NA;
+		a->cancel = cancel;
+		a->status = rec->v[CRM_O_STATUS].set ? (int)rec->v[CRM_O_STATUS].i : 0;
+		a->first_line = row->line;
+		if ((rc = agg_text(im, &rec->v[CRM_O_CURRENCY], &a->currency, err)) != CRM_OK ||
+		    (rc = agg_text(im, &rec->v[CRM_O_CHANNEL], &a->channel, err)) != CRM_OK ||
+		    (rc = agg_text(im, &rec->v[CRM_O_CATEGORY], &a->category, err)) != CRM_OK)
+			return rc;
+	} else {
+		a = &im->aggs[im->agg_ids.values[ix]];
+		if (a->customer != cust) {
+			size_t n0;
+			const char *c0 = agg_str(im, a->customer, &n0);
+			set_fault(&f, R_ORDER_CONFLICT, "customer_id",
+				  "order '%.*s' belongs to customer '%.*s' on its first line",
+				  (int)(id->n > 60 ? 60 : id->n), id->s, (int)(n0 > 60 ? 60 : n0), c0);
+			return reject(im, row->line, &f, row->raw, row->raw_n, 1, err);
+		}
+		if (rec->v[CRM_O_ORDERED_AT].i < a->at)
+			a->at = rec->v[CRM_O_ORDERED_AT].i;
+	}
+	if (__builtin_add_overflow(a->amount, amount, &a->amount) ||
+	    __builtin_add_overflow(a->items, qty, &a->items))
+		return crm_err_set(err, CRM_ERANGE, "%s:%ld: order total overflows",
+				   im->sum->source, row->line);
+	if (rec->v[CRM_O_COST].set)
+		a->cost = (a->cost == CRM_NA ? 0 : a->cost) + rec->v[CRM_O_COST].i;
+	a->n_lines++;
+	if (cancel)
+		im->sum->cancel_lines++;
+	else if (qty < 0)
+		im->sum->negative_qty_lines++;
+	if (has_price && price == 0)
+		im->sum->zero_price_lines++;
+	return CRM_OK;
+}
+
+/* Hands the folded orders to the sink, in order of first appearance. */
+static int flush_orders(struct imp *im, struct crm_err *err)
+{
+	for (size_t k = 0; k < im->n_aggs; k++) {
+		const struct order_agg *a = &im->aggs[k];
+		struct ent_record rec;
+		memset(&rec, 0, sizeof rec);
+		rec.entity = CRM_ORDERS;
+		rec.line = a->first_line;
+		struct ent_value *v = rec.v;
+		v[CRM_O_ORDER_ID].s = strs_get(&im->agg_ids.keys, k, &v[CRM_O_ORDER_ID].n);
+		v[CRM_O_ORDER_ID].set = 1;
+		v[CRM_O_CUSTOMER_ID].s = agg_str(im, a->customer, &v[CRM_O_CUSTOMER_ID].n);
+		v[CRM_O_CUSTOMER_ID].set = 1;
+		v[CRM_O_ORDERED_AT].i = a->at;
+		v[CRM_O_ORDERED_AT].set = 1;
+		v[CRM_O_AMOUNT].i = a->amount;
+		v[CRM_O_AMOUNT].set = 1;
+		v[CRM_O_ITEMS].i = a->items;
+		v[CRM_O_ITEMS].set = 1;
+		if (a->cost != CRM_NA) {
+			v[CRM_O_COST].i = a->cost;
+			v[CRM_O_COST].set = 1;
+		}
+		int status = a->status ? a->status
+			: (a->cancel || a->amount < 0) ? CRM_STATUS_RETURNED : CRM_STATUS_COMPLETED;
+		const struct ent_field *sf = &ent_get(CRM_ORDERS)->fields[CRM_O_STATUS];
+		v[CRM_O_STATUS].i = status;
+		v[CRM_O_STATUS].s = sf->values[status - 1];
+		v[CRM_O_STATUS].n = strlen(sf->values[status - 1]);
+		v[CRM_O_STATUS].set = 1;
+		const uint32_t texts[3] = { a->currency, a->channel, a->category };
+		const int fields[3] = { CRM_O_CURRENCY, CRM_O_CHANNEL, CRM_O_CATEGORY };
+		for (int j = 0; j < 3; j++) {
+			if (texts[j]) {
+				v[fields[j]].s = agg_str(im, texts[j], &v[fields[j]].n);
+				v[fields[j]].set = 1;
+			}
+		}
+		if (!v[CRM_O_CURRENCY].set && im->o->currency) {
+			v[CRM_O_CURRENCY].s = im->o->currency;
+			v[CRM_O_CURRENCY].n = strlen(im->o->currency);
+			v[CRM_O_CURRENCY].set = 1;
+		}
+		int outcome, rc;
+		if ((rc = deliver(im, &rec, a->n_lines, NULL, 0, &outcome, err)) != CRM_OK)
+			return rc;
+		im->sum->orders_made++;
+		im->sum->orders_stored += outcome == ING_INSERTED;
+	}
+	return CRM_OK;
+}
+
+/* ------------------------------------------------------------ one row */
+
+static int process(struct imp *im, const struct texts *tx, const struct ing_row *row,
+		   struct crm_err *err)
+{
+	struct ent_record rec;
+	struct fault f;
+	rec.entity = im->map.entity;
+	rec.seq = 0;
+	rec.line = row->line;
+	if (make_record(im, tx, &rec, &f) != 0)
+		return reject(im, row->line, &f, row->raw, row->raw_n, 1, err);
+	if (im->line_level)
+		return fold_line(im, tx, &rec, row, err);
+	int rc = synthesize_key(im, &rec, err);
+	if (rc != CRM_OK)
+		return rc;
+	int outcome;
+	return deliver(im, &rec, 1, row->raw, row->raw_n, &outcome, err);
+}
+
+static void describe_mapping(struct imp *im, const struct ing_row *header)
+{
+	struct buf b;
+	buf_init(&b);
+	for (int t = 0; t < ING_N_TARGETS; t++) {
+		int c = im->map.col_of[t];
+		if (c < 0)
+			continue;
+		buf_printf(&b, "%s%s<-", b.len ? ", " : "", ing_target_name(im->map.entity, t));
+		if (header && (size_t)c < header->n_fields)
+			buf_append(&b, header->fields[c].p, header->fields[c].n);
+		else
+			buf_printf(&b, "#%d", c + 1);
+	}
+	if (header) {
+		int first = 1;
+		for (size_t c = 0; c < header->n_fields; c++) {
+			int fed = 0;
+			for (int t = 0; t < ING_N_TARGETS; t++)
+				fed |= im->map.col_of[t] == (int)c;
+			if (fed)
+				continue;
+			buf_puts(&b, first ? "; ignored: " : ", ");
+			buf_append(&b, header->fields[c].p, header->fields[c].n);
+			first = 0;
+		}
+	}
+	if (im->synth_id)
+		buf_printf(&b, "; %s made from customer, time and occurrence",
+			   im->d->fields[im->d->id_field].name);
+	snprintf(im->sum->mapping, sizeof im->sum->mapping, "%s", b.p ? b.p : "");
+	buf_fini(&b);
+}
+
+/* Checks that every required field has a column. */
+static int check_required(struct imp *im, struct crm_err *err)
+{
+	const struct ent_desc *d = im->d;
+	for (size_t i = 0; i < d->n_fields; i++) {
+		if (!d->fields[i].required || im->map.col_of[i] >= 0)
+			continue;
+		if ((int)i == d->id_field && im->map.entity != CRM_CUSTOMERS) {
+			im->synth_id = 1;
+			continue;
+		}
+		if (im->d == ent_get(CRM_ORDERS) && (int)i == CRM_O_AMOUNT &&
+		    im->map.col_of[ING_T_UNIT_PRICE] >= 0)
+			continue;
+		return crm_err_set(err, CRM_EINVAL,
+			"%s: no column for the required field %s of %s (name a column with --map %s=COLUMN)",
+			im->sum->source, d->fields[i].name, d->name, d->fields[i].name);
+	}
+	return CRM_OK;
+}
+
+static int import_csv(struct imp *im, const char *path, struct crm_err *err)
+{
+	struct ing_csv *c = NULL;
+	struct ing_row row, header;
+	struct ing_field *hdr_fields = NULL;
+	char *hdr_names = NULL;
+	struct texts tx;
+	int rc = ing_csv_open(path, &im->o->csv, &c, err);
+	if (rc != CRM_OK)
+		return rc;
+	im->sum->delim = ing_csv_delim(c);
+	size_t n_cols = 0;
+	if (!im->o->no_header) {
+		rc = ing_csv_next(c, &header, err);
+		if (rc == CRM_EOF) {
+			rc = crm_err_set(err, CRM_EPARSE, "%s: empty file: no header line", im->sum->source);
+			goto done;
+		}
+		if (rc != CRM_OK)
+			goto done;
+		/* keep the header's fields: the reader's are borrowed until the next row */
+		n_cols = header.n_fields;
+		hdr_fields = xmallocn(n_cols, sizeof *hdr_fields);
+		hdr_names = malloc(header.raw_n + 1);
+		if (!hdr_fields || !hdr_names) {
+			rc = crm_err_set(err, CRM_ENOMEM, "out of memory reading the header");
+			goto done;
+		}
+		size_t off = 0;
+		for (size_t i = 0; i < n_cols; i++) {
+			memcpy(hdr_names + off, header.fields[i].p, header.fields[i].n);
+			hdr_fields[i].p = hdr_names + off;
+			hdr_fields[i].n = header.fields[i].n;
+			hdr_fields[i].missing = 0;
+			off += header.fields[i].n;
+		}
+		header.fields = hdr_fields;
+		rc = ing_map_build(&im->map, im->map.entity, &header, n_cols, im->o->maps,
+				   im->o->n_maps, err);
+	} else {
+		/* the first record tells the column count; read it, then re-open */
+		rc = ing_csv_next(c, &row, err);
+		if (rc == CRM_EOF) {
+			rc = CRM_OK;
+			goto done;
+		}
+		n_cols = rc == CRM_OK ? row.n_fields : 0;
+		ing_csv_close(c);
+		c = NULL;
+		if ((rc = ing_csv_open(path, &im->o->csv, &c, err)) != CRM_OK)
+			goto done;
+		rc = ing_map_build(&im->map, im->map.entity, NULL, n_cols, im->o->maps,
+				   im->o->n_maps, err);
+	}
+	if (rc != CRM_OK)
+		goto done;
+	im->line_level = im->d == ent_get(CRM_ORDERS) &&
+		(im->map.col_of[ING_T_UNIT_PRICE] >= 0 || im->o->lines);
+	im->sum->line_level = im->line_level;
+	if ((rc = check_required(im, err)) != CRM_OK)
+		goto done;
+	describe_mapping(im, im->o->no_header ? NULL : &header);
+	for (;;) {
+		struct crm_err rerr;
+		rc = ing_csv_next(c, &row, &rerr);
+		if (rc == CRM_EOF) {
+			rc = CRM_OK;
+			break;
+		}
+		im->sum->read++;
+		if (rc == CRM_EPARSE) {
+			struct fault f;
+			set_fault(&f, R_SYNTAX, NULL, "%s", rerr.msg);
+			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
+				break;
+			continue;
+		}
+		if (rc != CRM_OK) {
+			*err = rerr;
+			break;
+		}
+		if (row.n_fields != n_cols) {
+			struct fault f;
+			set_fault(&f, R_FIELD_COUNT, NULL, "%zu fields where the header has %zu",
+				  row.n_fields, n_cols);
+			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
+				break;
+			continue;
+		}
+		for (int t = 0; t < ING_N_TARGETS; t++) {
+			int col = im->map.col_of[t];
+			tx.set[t] = col >= 0;
+			if (col >= 0) {
+				tx.p[t] = row.fields[col].p;
+				tx.n[t] = row.fields[col].n;
+			}
+		}
+		if ((rc = process(im, &tx, &row, err)) != CRM_OK)
+			break;
+	}
+done:
+	free(hdr_names);
+	free(hdr_fields);
+	ing_csv_close(c);
+	return rc;
+}
+
+static int import_jsonl(struct imp *im, const char *path, struct crm_err *err)
+{
+	struct ing_jsonl *j = NULL;
+	struct ing_row row;
+	struct texts tx;
+	int rc = ing_map_check_specs(im->map.entity, im->o->maps, im->o->n_maps, err);
+	if (rc != CRM_OK)
+		return rc;
+	if ((rc = ing_jsonl_open(path, &j, err)) != CRM_OK)
+		return rc;
+	/* the columns are the keys: the mapping is decided key by key */
+	for (int t = 0; t < ING_N_TARGETS; t++)
+		im->map.col_of[t] = -1;
+	for (;;) {
+		struct crm_err rerr;
+		rc = ing_jsonl_next(j, &row, &rerr);
+		if (rc == CRM_EOF) {
+			rc = CRM_OK;
+			break;
+		}
+		im->sum->read++;
+		if (rc == CRM_EPARSE) {
+			struct fault f;
+			set_fault(&f, R_SYNTAX, NULL, "%s", rerr.msg);
+			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
+				break;
+			continue;
+		}
+		if (rc != CRM_OK) {
+			*err = rerr;
+			break;
+		}
+		memset(tx.set, 0, sizeof tx.set);
+		for (size_t i = 0; i < row.n_fields; i++) {
+			const struct ing_field *k = &row.names[i];
+			size_t ix;
+			int added;
+			if (strmap_put(&im->json_keys, k->p, k->n, 0, &ix, &added) != 0) {
+				rc = crm_err_set(err, CRM_ENOMEM, "out of memory mapping keys");
+				goto done;
+			}
+			if (added) {
+				int t = ing_map_key(im->map.entity, im->o->maps, im->o->n_maps, k->p, k->n);
+				im->json_keys.values[ix] = (uint32_t)(t + 1);
+				if (t >= 0 && im->map.col_of[t] < 0)
+					im->map.col_of[t] = (int)ix;
+			}
+			int t = (int)im->json_keys.values[ix] - 1;
+			if (t < 0 || tx.set[t] || row.fields[i].missing)
+				continue;
+			tx.set[t] = 1;
+			tx.p[t] = row.fields[i].p;
+			tx.n[t] = row.fields[i].n;
+		}
+		im->line_level = im->d == ent_get(CRM_ORDERS) &&
+			(im->map.col_of[ING_T_UNIT_PRICE] >= 0 || im->o->lines);
+		im->synth_id = im->d->id_field >= 0 && im->d != ent_get(CRM_CUSTOMERS) &&
+			im->map.col_of[im->d->id_field] < 0;
+		if ((rc = process(im, &tx, &row, err)) != CRM_OK)
+			break;
+	}
+	im->sum->line_level = im->line_level;
+	/* describe the keys as the mapping */
+	{
+		struct buf b;
+		buf_init(&b);
+		for (size_t k = 0; k < im->json_keys.n; k++) {
+			size_t n;
+			const char *key = strs_get(&im->json_keys.keys, k, &n);
+			int t = (int)im->json_keys.values[k] - 1;
+			if (t >= 0)
+				buf_printf(&b, "%s%s<-%.*s", b.len ? ", " : "",
+					   ing_target_name(im->map.entity, t), (int)n, key);
+		}
+		snprintf(im->sum->mapping, sizeof im->sum->mapping, "%s", b.p ? b.p : "");
+		buf_fini(&b);
+	}
+done:
+	ing_jsonl_close(j);
+	return rc;
+}
+
+static int is_jsonl_name(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	return dot && (strcmp(dot, ".jsonl") == 0 || strcmp(dot, ".ndjson") == 0 ||
+		       strcmp(dot, ".json") == 0);
+}
+
+int ing_import(const char *path, const struct ing_opts *opts,
+	       const struct ing_sink *sink, struct ing_summary *sum,
+	       struct crm_err *err)
+{
+	struct imp im;
+	int rc;
+	memset(&im, 0, sizeof im);
+	memset(sum, 0, sizeof *sum);
+	snprintf(sum->source, sizeof sum->source, "%s", strcmp(path, "-") == 0 ? "stdin" : path);
+	im.o = opts;
+	im.d = ent_get(opts->entity);
+	im.sink = sink;
+	im.sum = sum;
+	im.map.entity = opts->entity;
+	if (!im.d)
+		return crm_err_set(err, CRM_EINVAL, "unknown entity %d", opts->entity);
+	if (opts->date_format && ts_check_fmt(opts->date_format) != 0)
+		return crm_err_set(err, CRM_EINVAL, "--date-format '%s': unknown directive",
+				   opts->date_format);
+	buf_init(&im.key);
+	buf_init(&im.rej);
+	if (strmap_init(&im.occurrences, 1024) != 0 || strmap_init(&im.agg_ids, 1024) != 0 ||
+	    strmap_init(&im.agg_text_ix, 1024) != 0 || strmap_init(&im.json_keys, 64) != 0) {
+		rc = crm_err_set(err, CRM_ENOMEM, "out of memory starting the import");
+		goto done;
+	}
+	int fmt = opts->format;
+	if (fmt == ING_FMT_AUTO)
+		fmt = is_jsonl_name(path) ? ING_FMT_JSONL : ING_FMT_CSV;
+	sum->format = fmt;
+	rc = fmt == ING_FMT_JSONL ? import_jsonl(&im, path, err) : import_csv(&im, path, err);
+	if (rc == CRM_OK && im.line_level)
+		rc = flush_orders(&im, err);
+done:
+	if (im.rejects && fclose(im.rejects) != 0 && rc == CRM_OK)
+		rc = crm_err_set(err, CRM_EIO, "%s: cannot write rejects", opts->rejects_path);
+	strmap_fini(&im.occurrences);
+	strmap_fini(&im.agg_ids);
+	strmap_fini(&im.agg_text_ix);
+	strmap_fini(&im.json_keys);
+	free(im.aggs);
+	buf_fini(&im.key);
+	buf_fini(&im.rej);
+	return rc;
+}

@@ -1,0 +1,101 @@
+/* import.h - from a file to validated records (ingest layer).
+ * ing_import reads CSV or JSON Lines, maps columns onto an entity's canonical
+ * fields, parses types, validates each row, folds order lines into orders,
+ * quarantines rejects with their line and reason, and hands every good
+ * record to a sink (the store's writer, or the dataset builder). It keeps
+ * the accounting: read = stored + updated + duplicates + rejected. */
+#ifndef INGEST_IMPORT_H
+#define INGEST_IMPORT_H
+
+#include <stdint.h>
+
+#include "core/entity.h"
+#include "crmscope.h"
+#include "ingest/reader.h"
+
+enum ing_format { ING_FMT_AUTO = 0, ING_FMT_CSV, ING_FMT_JSONL };
+
+/* Where records go. put returns a status; *outcome is one of enum
+ * ing_outcome; *stub_created is 1 when the record created a stub customer. */
+struct ing_sink {
+	void *ctx;
+	int (*put)(void *ctx, const struct ent_record *rec, int *outcome,
+		   int *stub_created, struct crm_err *err);
+};
+
+enum ing_outcome {
+	ING_INSERTED = 0,   /* same values as enum st_outcome */
+	ING_UPDATED,
+	ING_DUPLICATE,
+	ING_DUP_IN_FILE,
+	ING_UNKNOWN_REF
+};
+
+struct ing_opts {
+	int entity;                 /* enum crm_entity */
+	int format;                 /* enum ing_format; AUTO: .jsonl/.ndjson are JSON Lines */
+	struct ing_csv_opts csv;    /* delimiter */
+	int no_header;              /* CSV without a header line: map by --map f=#N */
+	const char *date_format;    /* strptime-style, NULL: ISO 8601 */
+	char decimal;               /* decimal separator of numbers: '.' (default) or ',' */
+	const char *currency;       /* currency of orders and spend without one, NULL none */
+	const char *const *maps;    /* "field=column" or "field=#N", n_maps of them */
+	size_t n_maps;
+	int strict;                 /* unknown customers are rejected, not stubbed */
+	const char *cancel_prefix;  /* line-level: order ids that are cancellations ("C") */
+	int lines;                  /* 1: fold rows sharing an order id into one order
+	                               even without a unit_price column */
+	const char *rejects_path;   /* rejected rows go there as CSV, created at the
+	                               first reject (NULL: counted only) */
+};
+
+/* Reject reasons: a code per kind of fault, fixed so that reports and tests
+ * can count them. */
+enum ing_reason {
+	R_SYNTAX = 0,       /* malformed CSV record or JSON line */
+	R_FIELD_COUNT,      /* CSV record with more or fewer fields than the header */
+	R_MISSING,          /* a required field is empty */
+	R_BAD_UTF8,         /* text is not valid UTF-8 */
+	R_BAD_DATE,         /* a time or date does not parse */
+	R_BAD_NUMBER,       /* an amount, count or score does not parse or overflows */
+	R_OUT_OF_RANGE,     /* a score off its scale, a negative duration */
+	R_BAD_VALUE,        /* a value not in its list (status, kind) */
+	R_TIME_ORDER,       /* response or resolution before opening, conversion before creation */
+	R_UNKNOWN_CUSTOMER, /* --strict and the customer does not exist */
+	R_DUP_IN_FILE,      /* the same key earlier in the same import */
+	R_NO_CUSTOMER,      /* line-level: an order line without a customer (anonymous sale) */
+	R_NEGATIVE_PRICE,   /* line-level: a unit price below zero (an accounting adjustment) */
+	R_ORDER_CONFLICT,   /* line-level: a line whose customer differs from its order's */
+	R_N
+};
+
+/* The reason code's name ("bad_date"...). */
+const char *ing_reason_name(int r);
+
+struct ing_summary {
+	char source[256];           /* the input's name */
+	int format;                 /* what was read */
+	char delim;                 /* CSV: the delimiter used (' ' for runs of spaces) */
+	int64_t read;               /* records read (lines for line-level files) */
+	int64_t stored, updated, duplicates, rejected; /* in records, or lines */
+	int64_t stubs;              /* stub customers created */
+	int64_t reasons[R_N];       /* rejected, by reason */
+	char mapping[1024];         /* "field<-column, ..." and ignored columns */
+	int line_level;             /* 1: order lines folded into orders */
+	int64_t orders_made;        /* line-level: orders formed */
+	int64_t orders_stored;      /* line-level: of those, newly stored */
+	int64_t cancel_lines;       /* line-level: lines of cancellation invoices */
+	int64_t negative_qty_lines; /* line-level: lines with quantity < 0 outside cancellations */
+	int64_t zero_price_lines;   /* line-level: lines with unit price 0, kept at amount 0 */
+	int64_t synthetic_ids;      /* records given an id made from their content */
+	char rejects_path[512];     /* where rejects were written ("" none) */
+};
+
+/* Imports path ("-" for standard input) into sink. Rejected rows never stop
+ * the import; a file that cannot be read, an unmappable header or a failing
+ * sink does (returned as an error, with the summary so far). */
+int ing_import(const char *path, const struct ing_opts *opts,
+	       const struct ing_sink *sink, struct ing_summary *sum,
+	       struct crm_err *err);
+
+#endif

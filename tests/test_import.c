@@ -1,0 +1,474 @@
+/* test_import.c - the import pipeline (src/ingest/import.c, src/ingest/map.c,
+ * src/data/load.c): mapping, types, validation rules, quarantine, order
+ * lines, the accounting identity, idempotence, a killed import, and the two
+ * real data sets. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/entity.h"
+#include "core/money.h"
+#include "core/tstamp.h"
+#include "data/load.h"
+#include "ingest/import.h"
+#include "ingest/map.h"
+#include "store/store.h"
+#include "support.h"
+
+/* A sink that renders every record as "field=value;..." lines. */
+struct capture {
+	struct buf out;
+	size_t n;
+	int outcome;   /* what to answer */
+};
+
+static int capture_put(void *ctx, const struct ent_record *rec, int *outcome,
+		       int *stub, struct crm_err *err)
+{
+	struct capture *c = ctx;
+	const struct ent_desc *d = ent_get(rec->entity);
+	(void)err;
+	for (size_t i = 0; i < d->n_fields; i++) {
+		const struct ent_value *v = &rec->v[i];
+		if (!v->set)
+			continue;
+		buf_printf(&c->out, "%s=", d->fields[i].name);
+		int t = d->fields[i].type;
+		if (t == FT_ID || t == FT_REF || t == FT_TEXT || t == FT_CAT || t == FT_ENUM)
+			buf_append(&c->out, v->s, v->n);
+		else if (t == FT_TIME || t == FT_DATE) {
+			char ts[32];
+			buf_append(&c->out, ts, ts_format(v->i, 0, ts));
+		} else if (t == FT_MONEY || t == FT_DECIMAL) {
+			char m[32];
+			buf_append(&c->out, m, money_format_exact(v->i, m));
+		} else
+			buf_printf(&c->out, "%lld", (long long)v->i);
+		buf_putc(&c->out, ';');
+	}
+	if (rec->seq)
+		buf_printf(&c->out, "seq=%lld;", (long long)rec->seq);
+	buf_putc(&c->out, '\n');
+	c->n++;
+	*outcome = c->outcome;
+	*stub = 0;
+	return CRM_OK;
+}
+
+static char dir[256];
+
+static void setup(void) { tmpdir_make(dir, sizeof dir); }
+static void teardown(void) { tmpdir_remove(dir); }
+
+/* Imports text as entity into a capture sink; returns the rendered records. */
+static char *run(int entity, const char *text, struct ing_opts *o, struct ing_summary *sum,
+		 int expect_rc)
+{
+	char path[512], rej[512];
+	struct capture c = { { NULL, 0, 0 }, 0, ING_INSERTED };
+	struct ing_sink sink = { &c, capture_put };
+	struct crm_err err = { 0, "" };
+	write_file(dir, "in.csv", text, path, sizeof path);
+	snprintf(rej, sizeof rej, "%s/rejects.csv", dir);
+	unlink(rej);
+	o->entity = entity;
+	o->rejects_path = rej;
+	int rc = ing_import(path, o, &sink, sum, &err);
+	cr_assert_eq(rc, expect_rc, "rc %d: %s", rc, err.msg);
+	cr_assert_eq(sum->read, sum->stored + sum->updated + sum->duplicates + sum->rejected,
+		     "accounting identity");
+	if (!c.out.p)
+		buf_append(&c.out, "", 0);
+	return c.out.p;
+}
+
+static struct ing_opts defaults(void)
+{
+	struct ing_opts o;
+	memset(&o, 0, sizeof o);
+	o.decimal = '.';
+	return o;
+}
+
+TestSuite(import, .init = setup, .fini = teardown);
+
+Test(import, maps_aliases_and_parses_types)
+{
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	char *out = run(CRM_ORDERS,
+		"Invoice;Customer ID;InvoiceDate;Total;Qty;Status;Note\n"
+		"A1;c1;2024-03-01T10:00:00+02:00;12.5;3;Paid;x\n"
+		"A2;c2;2024-03-02;0.001;1;refunded;y\n", &o, &s, CRM_OK);
+	cr_assert_str_eq(out,
+		"order_id=A1;customer_id=c1;ordered_at=2024-03-01T08:00:00Z;amount=12.5;items=3;status=completed;\n"
+		"order_id=A2;customer_id=c2;ordered_at=2024-03-02T00:00:00Z;amount=0.001;items=1;status=returned;\n");
+	cr_assert_eq(s.delim, ';');
+	cr_assert_eq(s.read, 2);
+	cr_assert_eq(s.stored, 2);
+	cr_assert(strstr(s.mapping, "order_id<-Invoice") != NULL, "%s", s.mapping);
+	cr_assert(strstr(s.mapping, "customer_id<-Customer ID") != NULL, "%s", s.mapping);
+	cr_assert(strstr(s.mapping, "items<-Qty") != NULL, "%s", s.mapping);
+	cr_assert(strstr(s.mapping, "ignored: Note") != NULL, "%s", s.mapping);
+	free(out);
+}
+
+Test(import, explicit_maps_by_name_and_number)
+{
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	const char *maps[] = { "customer_id=#2", "ordered_at=#3", "amount=#5" };
+	o.maps = maps;
+	o.n_maps = 3;
+	o.no_header = 1;
+	o.csv.mode = ING_DELIM_WS;
+	o.date_format = "%Y%m%d";
+	char *out = run(CRM_ORDERS, " 00004 0001 19970101  2   29.33\n 00004 0001 19970101  1   1.00\n",
+			&o, &s, CRM_OK);
+	/* no order id column: ids from customer, day and occurrence */
+	cr_assert_str_eq(out,
+		"order_id=0001@1997-01-01#1;customer_id=0001;ordered_at=1997-01-01T00:00:00Z;amount=29.33;\n"
+		"order_id=0001@1997-01-01#2;customer_id=0001;ordered_at=1997-01-01T00:00:00Z;amount=1;\n");
+	cr_assert_eq(s.synthetic_ids, 2);
+	free(out);
+}
+
+Test(import, unknown_map_field_or_column_is_an_error)
+{
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	const char *maps[] = { "colour=a" };
+	o.maps = maps;
+	o.n_maps = 1;
+	free(run(CRM_ORDERS, "a,b\n1,2\n", &o, &s, CRM_EINVAL));
+	const char *maps2[] = { "amount=nope" };
+	o.maps = maps2;
+	free(run(CRM_ORDERS, "order_id,customer_id,ordered_at,x\n1,2,2024-01-01,3\n", &o, &s, CRM_EINVAL));
+	/* a required field with no column at all */
+	o.n_maps = 0;
+	free(run(CRM_ORDERS, "order_id,customer_id,ordered_at\n1,2,2024-01-01\n", &o, &s, CRM_EINVAL));
+}
+
+/* One row per rule; each must be quarantined with its reason and nothing
+ * else lost: read 14 = stored 2 + rejected 12. */
+Test(import, every_rule_rejects_with_its_reason)
+{
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	char *out = run(CRM_TICKETS,
+		"ticket_id,customer_id,opened_at,first_response_at,resolved_at,satisfaction,effort,handling_minutes\n"
+		"t1,c1,2024-01-01T10:00:00Z,2024-01-01T11:00:00Z,,5,2,12.5\n"       /* good */
+		"t2,c1,2024-01-01T10:00:00Z,2024-01-01T09:00:00Z,,,,\n"             /* time_order */
+		"t3,c1,2024-01-01T10:00:00Z,,2024-01-01T09:59:59Z,,,\n"             /* time_order */
+		"t4,c1,2024-02-30,,,,,\n"                                         /* bad_date */
+		"t5,c1,2024-01-01,,,6,,\n"                                        /* out_of_range */
+		"t6,c1,2024-01-01,,,0,,\n"                                        /* out_of_range */
+		"t7,c1,2024-01-01,,,,8,\n"                                        /* out_of_range */
+		"t8,c1,2024-01-01,,,,,-1\n"                                       /* out_of_range */
+		"t9,c1,2024-01-01,,,x,,\n"                                        /* bad_number */
+		",c1,2024-01-01,,,,,\n"                                           /* missing */
+		"t11,,2024-01-01,,,,,\n"                                          /* missing */
+		"t12,c\xff,2024-01-01,,,,,\n"                                     /* bad_utf8 */
+		"t13,c1,2024-01-01\n"                                             /* field_count */
+		"\"t14,c1,2024-01-01,,,,,\n", &o, &s, CRM_OK);                   /* syntax */
+	cr_assert_eq(s.read, 14);
+	cr_assert_eq(s.stored, 1);
+	cr_assert_eq(s.rejected, 13);
+	cr_assert_eq(s.reasons[R_TIME_ORDER], 2);
+	cr_assert_eq(s.reasons[R_BAD_DATE], 1);
+	cr_assert_eq(s.reasons[R_OUT_OF_RANGE], 4);
+	cr_assert_eq(s.reasons[R_BAD_NUMBER], 1);
+	cr_assert_eq(s.reasons[R_MISSING], 2);
+	cr_assert_eq(s.reasons[R_BAD_UTF8], 1);
+	cr_assert_eq(s.reasons[R_FIELD_COUNT], 1);
+	cr_assert_eq(s.reasons[R_SYNTAX], 1);
+	cr_assert_str_eq(out, "ticket_id=t1;customer_id=c1;opened_at=2024-01-01T10:00:00Z;"
+		"first_response_at=2024-01-01T11:00:00Z;satisfaction=5;effort=2;handling_minutes=12.5;\n");
+	/* the rejects file: a header and one line per reject, with line and raw row */
+	char rej[512];
+	snprintf(rej, sizeof rej, "%s/rejects.csv", dir);
+	cr_assert_eq(count_lines(rej), 14);
+	char *text = read_file(rej, NULL);
+	cr_assert(strstr(text, "line,reason,field,message,raw\n") == text);
+	cr_assert(strstr(text, "3,time_order,first_response_at,first_response_at is before opened_at,"
+			       "t2,c1,2024-01-01T10:00:00Z,2024-01-01T09:00:00Z,,,,\n") != NULL, "%s", text);
+	cr_assert(strstr(text, "6,out_of_range,satisfaction,satisfaction: 6 is off the scale 1-5,") != NULL, "%s", text);
+	cr_assert(strstr(text, "14,field_count,,4 fields where the header has 8,t13,c1,2024-01-01\n") != NULL, "%s", text);
+	free(text);
+	free(out);
+}
+
+Test(import, feedback_scales_depend_on_kind)
+{
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	char *out = run(CRM_FEEDBACK,
+		"response_id,customer_id,answered_at,kind,score\n"
+		"r1,c1,2024-01-01,nps,0\n"
+		"r2,c1,2024-01-01,NPS,10\n"
+		"r3,c1,2024-01-01,nps,11\n"
+		"r4,c1,2024-01-01,csat,0\n"
+		"r5,c1,2024-01-01,csat,5\n"
+		"r6,c1,2024-01-01,ces,7\n"
+		"r7,c1,2024-01-01,ces,8\n"
+		"r8,c1,2024-01-01,stars,3\n", &o, &s, CRM_OK);
+	cr_assert_eq(s.stored, 4);
+	cr_assert_eq(s.reasons[R_OUT_OF_RANGE], 3);
+	cr_assert_eq(s.reasons[R_BAD_VALUE], 1);
+	cr_assert(strstr(out, "response_id=r2;customer_id=c1;answered_at=2024-01-01T00:00:00Z;kind=nps;score=10;") != NULL);
+	free(out);
+}
+
+Test(import, order_lines_fold_into_orders)
+{
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	o.currency = "GBP";
+	/* worked out: order 1 = 12 x 6.95 + 2 x 0.001 = 83.402; C2 = -1 x 6.95;
+	 * 3 is anonymous (rejected); 4 has a negative price (rejected), a zero
+	 * price line (kept at 0) and a line of another customer (rejected) */
+	char *out = run(CRM_ORDERS,
+		"Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID,Country\n"
+		"1,a,12,2009-12-01 07:45:00,6.95,13085,UK\n"
+		"1,b,2,2009-12-01 07:45:00,0.001,13085,UK\n"
+		"C2,a,-1,2009-12-02 08:00:00,6.95,13085,UK\n"
+		"3,a,5,2009-12-03 09:00:00,1.00,,UK\n"
+		"4,a,1,2009-12-04 10:00:00,-5,13086,UK\n"
+		"4,b,3,2009-12-04 09:00:00,0,13086,UK\n"
+		"4,c,1,2009-12-04 10:00:00,2.5,13087,UK\n", &o, &s, CRM_OK);
+	cr_assert_str_eq(out,
+		"order_id=1;customer_id=13085;ordered_at=2009-12-01T07:45:00Z;amount=83.402;currency=GBP;items=14;status=completed;\n"
+		"order_id=C2;customer_id=13085;ordered_at=2009-12-02T08:00:00Z;amount=-6.95;currency=GBP;items=-1;status=returned;\n"
+		"order_id=4;customer_id=13086;ordered_at=2009-12-04T09:00:00Z;amount=0;currency=GBP;items=3;status=completed;\n");
+	cr_assert_eq(s.line_level, 1);
+	cr_assert_eq(s.read, 7);
+	cr_assert_eq(s.stored, 4);      /* lines */
+	cr_assert_eq(s.rejected, 3);
+	cr_assert_eq(s.orders_made, 3);
+	cr_assert_eq(s.reasons[R_NO_CUSTOMER], 1);
+	cr_assert_eq(s.reasons[R_NEGATIVE_PRICE], 1);
+	cr_assert_eq(s.reasons[R_ORDER_CONFLICT], 1);
+	cr_assert_eq(s.cancel_lines, 1);
+	cr_assert_eq(s.zero_price_lines, 1);
+	free(out);
+}
+
+Test(import, json_lines)
+{
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	char path[512];
+	struct capture c = { { NULL, 0, 0 }, 0, ING_INSERTED };
+	struct ing_sink sink = { &c, capture_put };
+	struct crm_err err;
+	write_file(dir, "in.jsonl",
+		"{\"CustomerID\": \"u1\", \"name\": \"Олена Іваненко\", \"signup_at\": \"2024-01-05\", \"extra\": [1,2]}\n"
+		"{\"customer_id\": 42, \"name\": \"王伟\", \"tier\": null}\n"
+		"not json\n"
+		"{\"name\": \"Γιώργος\"}\n", path, sizeof path);
+	o.entity = CRM_CUSTOMERS;
+	cr_assert_eq(ing_import(path, &o, &sink, &s, &err), CRM_OK, "%s", err.msg);
+	cr_assert_str_eq(c.out.p,
+		"customer_id=u1;name=Олена Іваненко;signup_at=2024-01-05T00:00:00Z;\n"
+		"customer_id=42;name=王伟;\n");
+	cr_assert_eq(s.read, 4);
+	cr_assert_eq(s.reasons[R_SYNTAX], 1);
+	cr_assert_eq(s.reasons[R_MISSING], 1);
+	buf_fini(&c.out);
+}
+
+Test(import, decimal_comma_and_date_format)
+{
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	o.decimal = ',';
+	o.date_format = "%d/%m/%Y %H:%M";
+	char *out = run(CRM_SPEND, "date;channel;amount\n01/02/2024 00:00;search;1.234,56\n",
+			&o, &s, CRM_OK);
+	cr_assert_str_eq(out, "date=2024-02-01T00:00:00Z;channel=search;amount=1234.56;\n");
+	free(out);
+}
+
+/* ------------------------------------------------------- with the store */
+
+static void import_db(const char *db, int entity, const char *path, struct ing_opts *o,
+		      int upsert, size_t batch, struct ing_summary *s)
+{
+	struct ds_import_opts io;
+	struct crm_err err = { 0, "" };
+	io.ing = *o;
+	io.ing.entity = entity;
+	io.upsert = upsert;
+	io.batch_rows = batch;
+	cr_assert_eq(ds_import(db, path, &io, s, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(s->read, s->stored + s->updated + s->duplicates + s->rejected);
+}
+
+Test(import, idempotent_and_upsert)
+{
+	char db[512], path[512];
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	snprintf(db, sizeof db, "%s/crm.db", dir);
+	write_file(dir, "o.csv", "order_id,customer_id,ordered_at,amount\n"
+		   "1,a,2024-01-01,10\n2,b,2024-01-02,20\n2,b,2024-01-02,21\n", path, sizeof path);
+	import_db(db, CRM_ORDERS, path, &o, 0, 0, &s);
+	cr_assert_eq(s.stored, 2);
+	cr_assert_eq(s.reasons[R_DUP_IN_FILE], 1);
+	cr_assert_eq(s.stubs, 2);
+	import_db(db, CRM_ORDERS, path, &o, 0, 0, &s);
+	cr_assert_eq(s.stored, 0);
+	cr_assert_eq(s.duplicates, 2);
+	cr_assert_eq(s.reasons[R_DUP_IN_FILE], 1);
+	cr_assert_eq(s.stubs, 0);
+	import_db(db, CRM_ORDERS, path, &o, 1, 0, &s);
+	cr_assert_eq(s.updated, 3);
+	/* the last row of key 2 wins: 10 + 21 */
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(crm_dataset_load_db(db, &ds, &err), CRM_OK, "%s", err.msg);
+	const struct crm_table *t = &ds->t[CRM_ORDERS];
+	cr_assert_eq(t->n, 2);
+	cr_assert_eq(t->col[CRM_O_AMOUNT].i64[0] + t->col[CRM_O_AMOUNT].i64[1], 310000);
+	crm_dataset_free(ds);
+}
+
+Test(import, strict_rejects_unknown_customers)
+{
+	char db[512], path[512];
+	struct ing_opts o = defaults();
+	struct ing_summary s;
+	snprintf(db, sizeof db, "%s/crm.db", dir);
+	write_file(dir, "c.csv", "customer_id,name\na,Ann\n", path, sizeof path);
+	import_db(db, CRM_CUSTOMERS, path, &o, 0, 0, &s);
+	write_file(dir, "o.csv", "order_id,customer_id,ordered_at,amount\n1,a,2024-01-01,10\n2,zz,2024-01-02,20\n",
+		   path, sizeof path);
+	o.strict = 1;
+	import_db(db, CRM_ORDERS, path, &o, 0, 0, &s);
+	cr_assert_eq(s.stored, 1);
+	cr_assert_eq(s.reasons[R_UNKNOWN_CUSTOMER], 1);
+}
+
+/* A killed import keeps whole batches only; running it again completes it
+ * and counts the stored ones as duplicates. */
+Test(import, killed_import_loses_and_doubles_nothing, .timeout = 120)
+{
+	char db[512], path[512];
+	const size_t n_rows = 300000, batch = 5000;
+	snprintf(db, sizeof db, "%s/crm.db", dir);
+	snprintf(path, sizeof path, "%s/orders.csv", dir);
+	FILE *f = fopen(path, "w");
+	fputs("order_id,customer_id,ordered_at,amount\n", f);
+	for (size_t i = 0; i < n_rows; i++)
+		fprintf(f, "o%zu,c%zu,2024-01-%02zu,%zu.%02zu\n", i, i % 5000, 1 + i % 28, i % 100, i % 97);
+	fclose(f);
+	struct ing_opts o = defaults();
+	/* create the schema first so the parent can watch the row count */
+	struct st_db *sdb;
+	struct crm_err err;
+	cr_assert_eq(st_open(db, ST_OPEN_CREATE, &sdb, &err), CRM_OK, "%s", err.msg);
+	st_close(sdb);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct ds_import_opts io;
+		struct ing_summary s;
+		io.ing = o;
+		io.ing.entity = CRM_ORDERS;
+		io.upsert = 0;
+		io.batch_rows = batch;
+		ds_import(db, path, &io, &s, &err);
+		_exit(0);
+	}
+	int64_t n = 0;
+	for (int k = 0; k < 20000 && n < (int64_t)(2 * batch); k++) {
+		usleep(1000);
+		if (st_open(db, ST_OPEN_READ, &sdb, &err) == CRM_OK) {
+			st_count(sdb, CRM_ORDERS, &n, &err);
+			st_close(sdb);
+		}
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_eq(st_open(db, ST_OPEN_READ, &sdb, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(st_count(sdb, CRM_ORDERS, &n, &err), CRM_OK);
+	st_close(sdb);
+	cr_assert(n > 0 && n < (int64_t)n_rows, "killed after %lld rows: not in the middle", (long long)n);
+	cr_assert_eq(n % (int64_t)batch, 0, "%lld rows: a half batch survived", (long long)n);
+	struct ing_summary s;
+	import_db(db, CRM_ORDERS, path, &o, 0, batch, &s);
+	cr_assert_eq(s.read, (int64_t)n_rows);
+	cr_assert_eq(s.duplicates, n);
+	cr_assert_eq(s.stored, (int64_t)n_rows - n);
+	cr_assert_eq(st_open(db, ST_OPEN_READ, &sdb, &err), CRM_OK);
+	cr_assert_eq(st_count(sdb, CRM_ORDERS, &n, &err), CRM_OK);
+	st_close(sdb);
+	cr_assert_eq(n, (int64_t)n_rows);
+}
+
+/* ../shared/data/README.md: 69,659 rows, 23,570 customers, $2,500,315.63. */
+Test(import, cdnow_master, .timeout = 120)
+{
+	char db[512];
+	const char *path = "../shared/data/cdnow/CDNOW_master.txt";
+	struct ing_opts o = defaults();
+	o.csv.mode = ING_DELIM_WS;
+	o.date_format = "%Y%m%d";
+	o.currency = "USD";
+	struct ing_summary s;
+	snprintf(db, sizeof db, "%s/cdnow.db", dir);
+	import_db(db, CRM_ORDERS, path, &o, 0, 0, &s);
+	cr_assert_eq(s.read, 69659);
+	cr_assert_eq(s.stored, 69659);
+	cr_assert_eq(s.rejected, 0);
+	cr_assert_eq(s.stubs, 23570);
+	cr_assert_eq(s.synthetic_ids, 69659);
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(crm_dataset_load_db(db, &ds, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(ds->n_customers, 23570);
+	int64_t total = 0;
+	for (size_t i = 0; i < ds->t[CRM_ORDERS].n; i++)
+		total += ds->t[CRM_ORDERS].col[CRM_O_AMOUNT].i64[i];
+	cr_assert_eq(total, 25003156300LL);  /* 2,500,315.63 exactly */
+	crm_dataset_free(ds);
+	/* a second import doubles nothing */
+	import_db(db, CRM_ORDERS, path, &o, 0, 0, &s);
+	cr_assert_eq(s.stored, 0);
+	cr_assert_eq(s.duplicates, 69659);
+}
+
+/* ../shared/data/README.md facts, every line accounted for (docs/IMPORT.md). */
+Test(import, online_retail_ii, .timeout = 300)
+{
+	char db[512];
+	const char *path = "../shared/data/online_retail_ii/online_retail_II_2009_2010.csv";
+	struct ing_opts o = defaults();
+	o.currency = "GBP";
+	struct ing_summary s;
+	snprintf(db, sizeof db, "%s/retail.db", dir);
+	import_db(db, CRM_ORDERS, path, &o, 0, 0, &s);
+	cr_assert_eq(s.line_level, 1);
+	cr_assert_eq(s.read, 525461);
+	cr_assert_eq(s.reasons[R_NO_CUSTOMER], 107927);   /* lines with a blank Customer ID */
+	cr_assert_eq(s.rejected, 107927);
+	cr_assert_eq(s.stored, 525461 - 107927);
+	cr_assert_eq(s.orders_made, 23587);               /* invoices with a customer */
+	cr_assert_eq(s.stubs, 4383);                      /* distinct customers */
+	cr_assert_eq(s.cancel_lines, 9839);               /* cancellation lines with a customer */
+	cr_assert_eq(s.zero_price_lines, 31);
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(crm_dataset_load_db(db, &ds, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(ds->n_customers, 4383);
+	int64_t total = 0;
+	for (size_t i = 0; i < ds->t[CRM_ORDERS].n; i++)
+		total += ds->t[CRM_ORDERS].col[CRM_O_AMOUNT].i64[i];
+	cr_assert_eq(total, 83482085740LL);  /* 8,348,208.574: the facts' sum over lines with a customer */
+	crm_dataset_free(ds);
+}
