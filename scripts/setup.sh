@@ -7,9 +7,12 @@ set -eu
 PKGS="gcc make pkg-config clang libclang-rt-14-dev sqlite3 libsqlite3-dev \
 libgsl-dev libjansson-dev libmicrohttpd-dev libutf8proc-dev libsodium-dev \
 libcriterion-dev libjs-chart.js"
-# benchmarks only: python3-numpy (the shared order generator), hyperfine, nodejs, npm
+# benchmarks only: python3-numpy (the shared order generator), hyperfine, GNU
+# time (peak memory); Node.js with npm runs DuckDB beside us (the machine's own
+# node and npm are used when present: Debian's npm conflicts with them)
 if [ "${1:-}" = "--bench" ]; then
-	PKGS="$PKGS python3-numpy hyperfine nodejs npm time"
+	PKGS="$PKGS python3-numpy hyperfine time"
+	command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 fi
 
 missing=""

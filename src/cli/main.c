@@ -261,6 +261,7 @@ static int is_sqlite(const char *path)
 	return n == 16 && memcmp(head, "SQLite format 3", 16) == 0;
 }
 
+/* A date given alone means the whole of that day: its last second. */
 static int parse_date_arg(const char *opt, const char *v, int64_t *t)
 {
 	const char *why;
@@ -268,6 +269,8 @@ static int parse_date_arg(const char *opt, const char *v, int64_t *t)
 		fprintf(stderr, "crmscope: %s %s: %s\n", opt, v, why);
 		return -1;
 	}
+	if (strlen(v) == 10)
+		*t += SECS_PER_DAY - 1;
 	return 0;
 }
 
@@ -279,8 +282,9 @@ static int load_dataset(const char **inputs, int n, const struct read_args *a,
 		return crm_dataset_load_db(inputs[0], ds, err);
 	struct ds_file files[64];
 	struct ing_summary sums[64];
-	if (n > 64)
-		return crm_err_set(err, CRM_EINVAL, "at most 64 files");
+	if (n < 1 || n > 64)
+		return crm_err_set(err, CRM_EINVAL, "give 1 to 64 files");
+	memset(files, 0, sizeof files);
 	for (int i = 0; i < n; i++) {
 		files[i].path = inputs[i];
 		files[i].ing = a->ing;

@@ -31,7 +31,9 @@ void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 int64_t ts_day(int64_t t)
 {
-	return t >= 0 ? t / SECS_PER_DAY : -((-t + SECS_PER_DAY - 1) / SECS_PER_DAY);
+	/* floor without negating t, which overflows for INT64_MIN */
+	int64_t q = t / SECS_PER_DAY;
+	return t % SECS_PER_DAY < 0 ? q - 1 : q;
 }
 
 static int days_in_month(int64_t y, unsigned m)
@@ -115,10 +117,14 @@ static int parse_offset(const char *s, size_t n, size_t *i, int *off_s)
 	int sign = s[(*i)++] == '-' ? -1 : 1, hh, mm = 0;
 	if (fixed_digits(s, n, i, 2, &hh) != 0)
 		return -1;
-	if (*i < n && s[*i] == ':')
-		(*i)++;
-	if (*i < n && s[*i] >= '0' && s[*i] <= '9' && fixed_digits(s, n, i, 2, &mm) != 0)
+	if (*i < n && s[*i] == ':') {
+		(*i)++;                       /* a colon must be followed by minutes */
+		if (fixed_digits(s, n, i, 2, &mm) != 0)
+			return -1;
+	} else if (*i < n && s[*i] >= '0' && s[*i] <= '9' &&
+		   fixed_digits(s, n, i, 2, &mm) != 0) {
 		return -1;
+	}
 	if (hh > 18 || mm > 59)
 		return -1;
 	*off_s = sign * (hh * 3600 + mm * 60);
@@ -173,7 +179,8 @@ static const char *const month_names[] = {
 
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
-/* %b / %B: a full English month name or its first three letters. */
+/* %b / %B: a full English month name or a prefix of it of at least three
+ * letters ("Sep", "Sept") not followed by another letter. */
 static int parse_month_name(const char *s, size_t n, size_t *i, int *mo)
 {
 	for (int m = 0; m < 12; m++) {
@@ -181,9 +188,8 @@ static int parse_month_name(const char *s, size_t n, size_t *i, int *mo)
 		size_t len = strlen(name), k = 0;
 		while (k < len && *i + k < n && lower(s[*i + k]) == name[k])
 			k++;
-		if (k == len || k == 3) {
-			/* a three-letter prefix must not be followed by more letters
-			 * unless it is the full name */
+		int more = *i + k < n && lower(s[*i + k]) >= 'a' && lower(s[*i + k]) <= 'z';
+		if (k == len || (k >= 3 && !more)) {
 			*i += k;
 			*mo = m + 1;
 			return 0;
@@ -245,7 +251,11 @@ int ts_parse_fmt(const char *fmt, const char *s, size_t n, int64_t *out,
 		case 'I': r = some_digits(s, n, &i, 2, &p.h); if (p.pm < 0) p.pm = 0; break;
 		case 'M': r = some_digits(s, n, &i, 2, &p.mi); break;
 		case 'S': r = some_digits(s, n, &i, 2, &p.sec); break;
-		case 'f': r = some_digits(s, n, &i, 9, &frac); break;
+		case 'f':
+			r = some_digits(s, n, &i, 9, &frac);
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				i++;          /* digits past nanoseconds, as in ISO */
+			break;
 		case 'b': case 'B': r = parse_month_name(s, n, &i, &p.mo); break;
 		case 'p':
 			if (i + 2 <= n && (lower(s[i]) == 'a' || lower(s[i]) == 'p') && lower(s[i + 1]) == 'm') {

@@ -328,7 +328,9 @@ static int make_record(struct imp *im, const struct texts *tx, struct ent_record
 		if (tx->set[i])
 			trim(&p, &n);
 		if (!tx->set[i] || n == 0) {
-			int needed = fd->required && !((int)i == d->id_field && im->synth_id);
+			/* order lines: fold_line judges amount and customer by its rules */
+			int line_rule = im->line_level && (i == CRM_O_AMOUNT || i == CRM_O_CUSTOMER_ID);
+			int needed = fd->required && !line_rule && !((int)i == d->id_field && im->synth_id);
 			if (needed)
 				return set_fault(f, R_MISSING, fd->name, "%s is required but empty", fd->name);
 			continue;

@@ -35,6 +35,21 @@ struct ing_csv_opts {
 	char delim;          /* ING_DELIM_CHAR: the delimiter */
 };
 
+/* The bytes of an input file, mapped when it is a regular file, else read
+ * whole ("-" is standard input). Used by both readers. */
+struct ing_input {
+	const char *data;  /* len bytes (not NUL-terminated); "" when empty */
+	size_t len;
+	void *map;         /* the mapping, or NULL */
+	size_t map_len;
+	char *heap;        /* the buffer read into, or NULL */
+};
+
+/* Opens path into *in. Returns CRM_OK, CRM_ENOTFOUND (no such file) or
+ * CRM_EIO / CRM_ENOMEM with err naming path. Close with ing_input_close. */
+int ing_input_open(const char *path, struct ing_input *in, struct crm_err *err);
+void ing_input_close(struct ing_input *in);   /* NULL: nothing */
+
 struct ing_csv;
 
 /* Opens path ("-": standard input, read whole) for CSV reading. Files are
@@ -48,7 +63,7 @@ int ing_csv_open_mem(const char *data, size_t len, const char *name,
 		     const struct ing_csv_opts *opts, struct ing_csv **out,
 		     struct crm_err *err);
 
-void ing_csv_close(struct ing_csv *c);
+void ing_csv_close(struct ing_csv *c);        /* NULL: nothing */
 
 /* The delimiter in use (after detection); ' ' for ING_DELIM_WS. */
 char ing_csv_delim(const struct ing_csv *c);
@@ -56,12 +71,23 @@ char ing_csv_delim(const struct ing_csv *c);
 /* The whole input (for splitting work across threads), borrowed. */
 const char *ing_csv_data(const struct ing_csv *c, size_t *len);
 
+/* The offset in ing_csv_data of the next record (or blank line) to read. */
+size_t ing_csv_offset(const struct ing_csv *c);
+
+/* Sets the line number of the next record, for a reader opened on a slice
+ * of a larger input that starts at that line. */
+void ing_csv_set_line(struct ing_csv *c, long line);
+
 /* Next record per RFC 4180: quoted fields, doubled quotes, line breaks in
  * quotes, CRLF or LF, a UTF-8 BOM skipped, blank lines skipped. Returns
  * CRM_OK with *row filled, CRM_EOF at the end, or CRM_EPARSE for a record
  * that is malformed (unterminated quote, text after a closing quote): then
  * row->line/raw still name the record, err says why, and the next call goes
- * on after it, so a caller can quarantine it and continue. */
+ * on after it, so a caller can quarantine it and continue. In ING_DELIM_WS
+ * mode lines of only blanks are blank lines too. A quote inside an unquoted
+ * field is literal. A record of more than 100000 fields is CRM_EPARSE.
+ * Fields are borrowed until the next call; on CRM_EPARSE they hold what
+ * could be split. At the end: CRM_EOF with row->n_fields 0. */
 int ing_csv_next(struct ing_csv *c, struct ing_row *row, struct crm_err *err);
 
 struct ing_jsonl;
@@ -70,13 +96,21 @@ struct ing_jsonl;
 int ing_jsonl_open(const char *path, struct ing_jsonl **out, struct crm_err *err);
 int ing_jsonl_open_mem(const char *data, size_t len, const char *name,
 		       struct ing_jsonl **out, struct crm_err *err);
-void ing_jsonl_close(struct ing_jsonl *j);
+void ing_jsonl_close(struct ing_jsonl *j);    /* NULL: nothing */
 
-/* Next object as fields with names: strings as their UTF-8 text, numbers as
- * written (reals with up to 15 significant digits are exact), true/false as
- * text, null as missing, nested arrays and objects as compact JSON text.
- * Returns CRM_OK, CRM_EOF, or CRM_EPARSE for a line that is not a JSON
- * object (the row still names it; the next call goes on). */
+/* Next object as fields with names, in the order of the keys in the line:
+ * strings as their UTF-8 text, integers as their decimal text, reals printed
+ * with "%.15g" (so a real written with up to 15 significant digits comes
+ * back as the same decimal number, 11.77 -> "11.77", though not in the same
+ * spelling: 1.50 -> "1.5", 1.0 -> "1", 1e3 -> "1000"; more digits are
+ * rounded to 15),
+ * true/false as text, null as missing (p "" and n 0), nested arrays and
+ * objects as compact JSON text. Fields and names are borrowed until the next
+ * call. Returns CRM_OK, CRM_EOF, or CRM_EPARSE for a line that is not a
+ * JSON object, has a duplicate key or an integer beyond int64 (the row
+ * still names it with n_fields 0; the next call goes on). CRLF line ends
+ * are tolerated, a UTF-8 BOM at the start is skipped, blank lines (only
+ * spaces and tabs) are skipped. */
 int ing_jsonl_next(struct ing_jsonl *j, struct ing_row *row, struct crm_err *err);
 
 #endif

@@ -1,0 +1,575 @@
+/* test_csv.c - the CSV reader (src/ingest/csv.c): exact bytes of every field
+ * for the RFC 4180 cases, delimiter detection, the runs-of-blanks mode,
+ * malformed records and recovery, and the two real data files. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ingest/reader.h"
+
+#define CDNOW "../shared/data/cdnow/CDNOW_master.txt"
+#define RETAIL "../shared/data/online_retail_ii/online_retail_II_2009_2010.csv"
+
+static struct ing_csv *open_n(const char *s, size_t n, int mode, char delim)
+{
+	struct ing_csv_opts o = { mode, delim };
+	struct ing_csv *c = NULL;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_open_mem(s, n, "t.csv", &o, &c, &e), CRM_OK, "%s", e.msg);
+	return c;
+}
+
+static struct ing_csv *open_s(const char *s, int mode, char delim)
+{
+	return open_n(s, strlen(s), mode, delim);
+}
+
+static int field_is(const struct ing_field *f, const char *want)
+{
+	return f->n == strlen(want) && memcmp(f->p, want, f->n) == 0 && !f->missing;
+}
+
+/* Reads the next record, expects CRM_OK, the line and exactly the fields. */
+static void expect_row(struct ing_csv *c, long line, size_t n, const char *const *want)
+{
+	struct ing_row r;
+	struct crm_err e;
+	int rc = ing_csv_next(c, &r, &e);
+	cr_assert_eq(rc, CRM_OK, "rc %d: %s", rc, rc ? e.msg : "");
+	cr_assert_eq(r.line, line, "line %ld, want %ld", r.line, line);
+	cr_assert_eq(r.n_fields, n, "line %ld: %zu fields, want %zu", line, r.n_fields, n);
+	cr_assert_null(r.names);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(field_is(&r.fields[i], want[i]), "line %ld field %zu: '%.*s', want '%s'",
+			  line, i, (int)r.fields[i].n, r.fields[i].p, want[i]);
+}
+
+#define ROW(c, line, ...)                                                          \
+	expect_row((c), (line), sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(char *), \
+		   (const char *[]){ __VA_ARGS__ })
+
+static void expect_raw(struct ing_csv *c, int want_rc, long line, const char *raw)
+{
+	struct ing_row r;
+	struct crm_err e;
+	int rc = ing_csv_next(c, &r, &e);
+	cr_assert_eq(rc, want_rc, "rc %d want %d: %s", rc, want_rc, e.msg);
+	cr_assert_eq(r.line, line, "line %ld, want %ld", r.line, line);
+	cr_assert_eq(r.raw_n, strlen(raw), "raw '%.*s', want '%s'", (int)r.raw_n, r.raw, raw);
+	cr_assert(memcmp(r.raw, raw, r.raw_n) == 0, "raw '%.*s'", (int)r.raw_n, r.raw);
+}
+
+static void expect_eof(struct ing_csv *c)
+{
+	struct ing_row r;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_EOF);
+	cr_assert_eq(r.n_fields, 0);
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_EOF);   /* and stays there */
+}
+
+Test(csv, plain_records)
+{
+	struct ing_csv *c = open_s("id,name,amount\n1,Ann,11.77\n2,Bob,3\n", 0, 0);
+	cr_assert_eq(ing_csv_delim(c), ',');
+	ROW(c, 1, "id", "name", "amount");
+	ROW(c, 2, "1", "Ann", "11.77");
+	ROW(c, 3, "2", "Bob", "3");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, raw_is_the_record_without_its_line_end)
+{
+	struct ing_csv *c = open_s("a,b\r\n\"x\ny\",z\r\nlast", 0, 0);
+	expect_raw(c, CRM_OK, 1, "a,b");
+	expect_raw(c, CRM_OK, 2, "\"x\ny\",z");
+	expect_raw(c, CRM_OK, 4, "last");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, quoted_fields_and_doubled_quotes)
+{
+	struct ing_csv *c = open_s("\"a,b\",\"c\"\"d\",e,\"\"\n"
+				   "\"x\"\"y\",\"\"\"\"\"\",\"p\"\"q\"\"r\",\"\"\"\"\n", 0, 0);
+	ROW(c, 1, "a,b", "c\"d", "e", "");
+	/* "x""y" -> x"y; """""" -> two quotes; "p""q""r" -> p"q"r; """" -> one quote */
+	ROW(c, 2, "x\"y", "\"\"", "p\"q\"r", "\"");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, many_unescaped_fields_survive_scratch_growth)
+{
+	/* 60 quoted fields of 40 bytes with doubled quotes: the scratch buffer
+	 * (256 bytes at first) grows several times within one record, so the
+	 * fields unescaped before a growth must still read right. */
+	char line[8192] = "", want[60][64];
+	for (int i = 0; i < 60; i++) {
+		char f[64];
+		snprintf(f, sizeof f, "\"%02d\"\"abcdefghijklmnopqrstuvwxyz0123456789\"%s", i,
+			 i < 59 ? "," : "\n");
+		strcat(line, f);
+		snprintf(want[i], sizeof want[i], "%02d\"abcdefghijklmnopqrstuvwxyz0123456789", i);
+	}
+	struct ing_csv *c = open_s(line, ING_DELIM_CHAR, ',');
+	struct ing_row r;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+	cr_assert_eq(r.n_fields, 60);
+	for (int i = 0; i < 60; i++)
+		cr_assert(field_is(&r.fields[i], want[i]), "field %d", i);
+	ing_csv_close(c);
+}
+
+Test(csv, line_breaks_inside_quotes_and_line_numbers)
+{
+	struct ing_csv *c = open_s("h1,h2\n"
+				   "\"line1\nline2\",x\n"          /* lines 2-3 */
+				   "\"a\r\nb\",y\n"                /* lines 4-5 */
+				   "\"\n\n\n\",\"q\"\"\nr\"\n"     /* lines 6-10 */
+				   "last,z\n", 0, 0);              /* line 11 */
+	ROW(c, 1, "h1", "h2");
+	ROW(c, 2, "line1\nline2", "x");
+	ROW(c, 4, "a\r\nb", "y");
+	ROW(c, 6, "\n\n\n", "q\"\nr");
+	ROW(c, 11, "last", "z");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, crlf_and_lf)
+{
+	struct ing_csv *c = open_s("a,b\r\nc,d\ne,\"f\"\r\ng,h\r\n", 0, 0);
+	ROW(c, 1, "a", "b");
+	ROW(c, 2, "c", "d");
+	ROW(c, 3, "e", "f");
+	ROW(c, 4, "g", "h");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, a_carriage_return_not_before_a_line_feed_is_data)
+{
+	struct ing_csv *c = open_s("a\rb,c\nd,e\r", 0, 0);
+	ROW(c, 1, "a\rb", "c");
+	ROW(c, 2, "d", "e");      /* a final lone CR ends the file's last line */
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, utf8_bom_is_skipped)
+{
+	struct ing_csv *c = open_s("\xEF\xBB\xBFid;name\n1;\xD0\x9A\xD0\xB8\xD1\x97\xD0\xB2\n", 0, 0);
+	cr_assert_eq(ing_csv_delim(c), ';');
+	expect_raw(c, CRM_OK, 1, "id;name");
+	ROW(c, 2, "1", "Київ");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, blank_lines_are_skipped)
+{
+	struct ing_csv *c = open_s("\n\na,b\n\n\r\nc,d\n\n", 0, 0);
+	ROW(c, 3, "a", "b");
+	ROW(c, 6, "c", "d");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, a_line_of_spaces_is_a_field_in_char_mode)
+{
+	struct ing_csv *c = open_s("a\n  \nb\n", 0, 0);
+	ROW(c, 1, "a");
+	ROW(c, 2, "  ");
+	ROW(c, 3, "b");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, no_final_newline)
+{
+	struct ing_csv *c = open_s("a,b\nc,d", 0, 0);
+	ROW(c, 1, "a", "b");
+	ROW(c, 2, "c", "d");
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_s("a,\"b\"", 0, 0);
+	ROW(c, 1, "a", "b");
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_s("a,", 0, 0);
+	ROW(c, 1, "a", "");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, empty_fields_and_trailing_delimiter)
+{
+	struct ing_csv *c = open_s(",,\na,,b\na,b,\r\n\"\",\n,\n", 0, 0);
+	ROW(c, 1, "", "", "");
+	ROW(c, 2, "a", "", "b");
+	ROW(c, 3, "a", "b", "");
+	ROW(c, 4, "", "");
+	ROW(c, 5, "", "");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, empty_inputs)
+{
+	struct ing_csv *c = open_n("", 0, 0, 0);
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_n(NULL, 0, 0, 0);
+	cr_assert_eq(ing_csv_delim(c), ',');
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_s("\xEF\xBB\xBF", 0, 0);
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_s("\n\r\n\n", 0, 0);
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_s(" \t \n  \r\n", ING_DELIM_WS, 0);
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, only_a_header)
+{
+	struct ing_csv *c = open_s("id,name", 0, 0);
+	ROW(c, 1, "id", "name");
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_s("id,name\r\n", 0, 0);
+	ROW(c, 1, "id", "name");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, delimiter_detection)
+{
+	struct ing_csv *c = open_s("a;b;c\n1;2,5;3\n", 0, 0);
+	cr_assert_eq(ing_csv_delim(c), ';');
+	ROW(c, 1, "a", "b", "c");
+	ROW(c, 2, "1", "2,5", "3");
+	ing_csv_close(c);
+
+	c = open_s("a\tb\tc\n1\t2\t3", 0, 0);
+	cr_assert_eq(ing_csv_delim(c), '\t');
+	ROW(c, 1, "a", "b", "c");
+	ROW(c, 2, "1", "2", "3");
+	ing_csv_close(c);
+
+	/* the commas in quotes do not count: 2 semicolons beat 0 commas */
+	c = open_s("\"x,y,z\";b;c\n", 0, 0);
+	cr_assert_eq(ing_csv_delim(c), ';');
+	ROW(c, 1, "x,y,z", "b", "c");
+	ing_csv_close(c);
+
+	/* only the first non-blank line counts */
+	c = open_s("\r\na,b;c\n1;2;3;4\n", 0, 0);
+	cr_assert_eq(ing_csv_delim(c), ',');
+	ing_csv_close(c);
+
+	/* nothing to count: a comma; a tie goes to the comma */
+	c = open_s("single\n", 0, 0);
+	cr_assert_eq(ing_csv_delim(c), ',');
+	ing_csv_close(c);
+	c = open_s("a,b;c\n", 0, 0);
+	cr_assert_eq(ing_csv_delim(c), ',');
+	ing_csv_close(c);
+	c = open_s("a;b\tc\n", 0, 0);
+	cr_assert_eq(ing_csv_delim(c), ';');
+	ing_csv_close(c);
+}
+
+Test(csv, given_delimiter)
+{
+	struct ing_csv *c = open_s("a|b,c|\"d|e\"\n", ING_DELIM_CHAR, '|');
+	cr_assert_eq(ing_csv_delim(c), '|');
+	ROW(c, 1, "a", "b,c", "d|e");
+	ing_csv_close(c);
+
+	struct ing_csv_opts o = { ING_DELIM_CHAR, '"' };
+	struct crm_err e;
+	cr_assert_eq(ing_csv_open_mem("a", 1, "t.csv", &o, &c, &e), CRM_EINVAL);
+	cr_assert_null(c);
+	o.delim = '\n';
+	cr_assert_eq(ing_csv_open_mem("a", 1, "t.csv", &o, &c, &e), CRM_EINVAL);
+	o.mode = 7;
+	cr_assert_eq(ing_csv_open_mem("a", 1, "t.csv", &o, &c, &e), CRM_EINVAL);
+}
+
+Test(csv, quote_inside_an_unquoted_field_is_literal)
+{
+	struct ing_csv *c = open_s("5\" disk,ab\"c\"d,x\"\n", 0, 0);
+	ROW(c, 1, "5\" disk", "ab\"c\"d", "x\"");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, runs_of_blanks_on_cdnow_lines)
+{
+	/* the first lines of CDNOW_master.txt, byte for byte (CRLF) */
+	struct ing_csv *c = open_s(" customer_id  date number_of_cds  dollar_value\r\n"
+				   " 00001 19970101  1   11.77\r\n"
+				   " 00002 19970112  1   12.00\r\n"
+				   "\r\n"
+				   "   \t \r\n"
+				   "\t23570\t19970326 2 \t 42.96   \r\n"
+				   "x \"a b\"  \"c\"\"d\" \"\"\n", ING_DELIM_WS, 0);
+	cr_assert_eq(ing_csv_delim(c), ' ');
+	ROW(c, 1, "customer_id", "date", "number_of_cds", "dollar_value");
+	ROW(c, 2, "00001", "19970101", "1", "11.77");
+	expect_raw(c, CRM_OK, 3, " 00002 19970112  1   12.00");
+	ROW(c, 6, "23570", "19970326", "2", "42.96");
+	ROW(c, 7, "x", "a b", "c\"d", "");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, unterminated_quote_runs_to_the_end)
+{
+	struct ing_csv *c = open_s("a,b\n1,\"open\n2,3\n", 0, 0);
+	struct ing_row r;
+	struct crm_err e;
+	ROW(c, 1, "a", "b");
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_EPARSE);
+	cr_assert_eq(e.code, CRM_EPARSE);
+	cr_assert_str_eq(e.msg, "t.csv:2: field 2: unterminated quoted field");
+	cr_assert_eq(r.line, 2);
+	cr_assert_eq(r.raw_n, strlen("1,\"open\n2,3"));
+	cr_assert(memcmp(r.raw, "1,\"open\n2,3", r.raw_n) == 0);
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, text_after_a_closing_quote_is_refused_and_skipped)
+{
+	struct ing_csv *c = open_s("a,b\n\"x\"y,z\nok,1\n\"p\nq\"r,\"s\nt\"\nnext,2\n\"u\" ,v", 0, 0);
+	struct crm_err e;
+	ROW(c, 1, "a", "b");
+	expect_raw(c, CRM_EPARSE, 2, "\"x\"y,z");
+	ROW(c, 3, "ok", "1");
+	/* the bad record spans lines 4-6: "p\nq"r, then "s\nt" */
+	expect_raw(c, CRM_EPARSE, 4, "\"p\nq\"r,\"s\nt\"");
+	ROW(c, 7, "next", "2");
+	struct ing_row r;
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_EPARSE);
+	cr_assert_str_eq(e.msg, "t.csv:8: field 1: text after the closing quote");
+	cr_assert_eq(r.line, 8);
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, fields_array_grows)
+{
+	/* 1000 fields "0".."999" */
+	char *s = malloc(8000), *p = s;
+	for (int i = 0; i < 1000; i++)
+		p += sprintf(p, "%d%c", i, i < 999 ? ',' : '\n');
+	struct ing_csv *c = open_s(s, 0, 0);
+	struct ing_row r;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+	cr_assert_eq(r.n_fields, 1000);
+	for (int i = 0; i < 1000; i++) {
+		char want[16];
+		snprintf(want, sizeof want, "%d", i);
+		cr_assert(field_is(&r.fields[i], want), "field %d", i);
+	}
+	ing_csv_close(c);
+	free(s);
+}
+
+Test(csv, huge_field_counts_are_refused)
+{
+	/* 100000 fields pass; 100001 are refused and the next record reads */
+	size_t n = 100000 * 2 + 100001 * 2 + 4;
+	char *s = malloc(n);
+	size_t k = 0;
+	for (int i = 0; i < 100000; i++) {
+		s[k++] = 'x';
+		s[k++] = i < 99999 ? ',' : '\n';
+	}
+	for (int i = 0; i < 100001; i++) {
+		s[k++] = 'y';
+		s[k++] = i < 100000 ? ',' : '\n';
+	}
+	memcpy(s + k, "a,b\n", 4);
+	k += 4;
+	struct ing_csv *c = open_n(s, k, ING_DELIM_CHAR, ',');
+	struct ing_row r;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+	cr_assert_eq(r.n_fields, 100000);
+	cr_assert(field_is(&r.fields[99999], "x"));
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_EPARSE);
+	cr_assert_str_eq(e.msg, "t.csv:2: too many fields (100001, at most 100000)");
+	cr_assert_eq(r.line, 2);
+	cr_assert_eq(r.raw_n, 100001 * 2 - 1);
+	ROW(c, 3, "a", "b");
+	expect_eof(c);
+	ing_csv_close(c);
+	free(s);
+}
+
+Test(csv, offset_and_set_line_for_slices)
+{
+	const char *s = "h\n1\n2\n";
+	struct ing_csv *c = open_s(s, 0, 0);
+	cr_assert_eq(ing_csv_offset(c), 0);
+	ROW(c, 1, "h");
+	cr_assert_eq(ing_csv_offset(c), 2);
+	ing_csv_set_line(c, 40);
+	ROW(c, 40, "1");
+	ROW(c, 41, "2");
+	size_t len;
+	cr_assert_eq(ing_csv_data(c, &len), s);
+	cr_assert_eq(len, 6);
+	ing_csv_close(c);
+}
+
+Test(csv, open_errors)
+{
+	struct ing_csv *c = (struct ing_csv *)1;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_open("tests/no/such.csv", NULL, &c, &e), CRM_ENOTFOUND);
+	cr_assert_null(c);
+	cr_assert(strstr(e.msg, "tests/no/such.csv: cannot open") == e.msg, "%s", e.msg);
+	cr_assert_eq(ing_csv_open("tests", NULL, &c, &e), CRM_EIO);
+	cr_assert_str_eq(e.msg, "tests: is a directory");
+	ing_csv_close(NULL);
+}
+
+/* Writes s to a new temporary file; returns its name (static buffer). */
+static const char *temp_file(const char *s)
+{
+	static char path[64];
+	strcpy(path, "/tmp/crmscope_csv_XXXXXX");
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	size_t n = strlen(s);
+	cr_assert_eq(write(fd, s, n), (ssize_t)n);
+	close(fd);
+	return path;
+}
+
+Test(csv, reads_a_mapped_file_and_standard_input)
+{
+	const char *path = temp_file("id;v\r\n1;\"a\"\"b\"\r\n");
+	struct ing_csv *c;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_open(path, NULL, &c, &e), CRM_OK, "%s", e.msg);
+	ROW(c, 1, "id", "v");
+	ROW(c, 2, "1", "a\"b");
+	expect_eof(c);
+	ing_csv_close(c);
+
+	/* "-" reads standard input whole */
+	cr_assert_not_null(freopen(path, "r", stdin));
+	cr_assert_eq(ing_csv_open("-", NULL, &c, &e), CRM_OK, "%s", e.msg);
+	ROW(c, 1, "id", "v");
+	ROW(c, 2, "1", "a\"b");
+	expect_eof(c);
+	ing_csv_close(c);
+	unlink(path);
+
+	/* an empty file */
+	path = temp_file("");
+	cr_assert_eq(ing_csv_open(path, NULL, &c, &e), CRM_OK, "%s", e.msg);
+	expect_eof(c);
+	ing_csv_close(c);
+	unlink(path);
+}
+
+/* Dollars "dd.cc" as cents, for the CDNOW total. */
+static long cents(const struct ing_field *f)
+{
+	long v = 0;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->p[i] != '.')
+			v = v * 10 + (f->p[i] - '0');
+	return v;
+}
+
+Test(csv, cdnow_master_whole_file)
+{
+	struct ing_csv_opts o = { ING_DELIM_WS, 0 };
+	struct ing_csv *c;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_open(CDNOW, &o, &c, &e), CRM_OK, "%s", e.msg);
+	ROW(c, 1, "customer_id", "date", "number_of_cds", "dollar_value");
+	ROW(c, 2, "00001", "19970101", "1", "11.77");
+	ROW(c, 3, "00002", "19970112", "1", "12.00");
+	ROW(c, 4, "00002", "19970112", "5", "77.00");
+	/* the rest: data/README.md says 69,659 rows after the header, 23,570
+	 * customers and $2,500,315.63 in all; the last line is
+	 * " 23570 19970326  2   42.96" */
+	long n = 4, total = 1177 + 1200 + 7700, last_id = 0;
+	struct ing_row r;
+	int rc;
+	while ((rc = ing_csv_next(c, &r, &e)) == CRM_OK) {
+		n++;
+		cr_assert_eq(r.n_fields, 4, "line %ld", r.line);
+		cr_assert_eq(r.line, n);
+		total += cents(&r.fields[3]);
+		last_id = strtol(r.fields[0].p, NULL, 10);
+	}
+	cr_assert_eq(rc, CRM_EOF, "%s", e.msg);
+	cr_assert_eq(n, 69660);
+	cr_assert_eq(total, 250031563);
+	cr_assert_eq(last_id, 23570);
+	ing_csv_close(c);
+}
+
+Test(csv, online_retail_whole_file)
+{
+	struct ing_csv *c;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_open(RETAIL, NULL, &c, &e), CRM_OK, "%s", e.msg);
+	cr_assert_eq(ing_csv_delim(c), ',');
+	ROW(c, 1, "Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price",
+	    "Customer ID", "Country");
+	ROW(c, 2, "489434", "85048", "15CM CHRISTMAS GLASS BALL 20 LIGHTS", "12",
+	    "2009-12-01 07:45:00", "6.95", "13085", "United Kingdom");
+	ROW(c, 3, "489434", "79323P", "PINK CHERRY LIGHTS", "12", "2009-12-01 07:45:00",
+	    "6.75", "13085", "United Kingdom");
+	ROW(c, 4, "489434", "79323W", " WHITE CHERRY LIGHTS",   /* sic: a leading space */ "12", "2009-12-01 07:45:00",
+	    "6.75", "13085", "United Kingdom");
+	/* line 5 of the file: 489434,22041,"RECORD FRAME 7"" SINGLE SIZE ",48,... */
+	ROW(c, 5, "489434", "22041", "RECORD FRAME 7\" SINGLE SIZE ", "48",
+	    "2009-12-01 07:45:00", "2.1", "13085", "United Kingdom");
+	/* the rest; data/README.md: 525,461 lines, 107,927 with a blank
+	 * Customer ID, 10,206 cancellations (Invoice starting with C) */
+	long n = 5, blank_customer = 0, cancellations = 0;
+	struct ing_row r;
+	const char *last_raw = NULL;   /* raw bytes stay valid until close */
+	size_t last_n = 0;
+	int rc;
+	while ((rc = ing_csv_next(c, &r, &e)) == CRM_OK) {
+		n++;
+		last_raw = r.raw;
+		last_n = r.raw_n;
+		cr_assert_eq(r.n_fields, 8, "line %ld", r.line);
+		cr_assert_eq(r.line, n);
+		if (n == 11)   /* 489435,22349,"DOG BOWL , CHASING BALL DESIGN",12,... */
+			cr_assert(field_is(&r.fields[2], "DOG BOWL , CHASING BALL DESIGN"));
+		blank_customer += r.fields[6].n == 0;
+		cancellations += r.fields[0].n > 0 && r.fields[0].p[0] == 'C';
+	}
+	cr_assert_eq(rc, CRM_EOF, "%s", e.msg);
+	cr_assert_eq(n, 525462);
+	cr_assert_eq(blank_customer, 107927);
+	cr_assert_eq(cancellations, 10206);
+	const char *last = "538171,21931,JUMBO STORAGE BAG SUKI,2,2010-12-09 20:01:00,1.95,"
+			   "17530,United Kingdom";
+	cr_assert_eq(last_n, strlen(last));
+	cr_assert(memcmp(last_raw, last, last_n) == 0);
+	ing_csv_close(c);
+}

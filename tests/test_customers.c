@@ -1,0 +1,220 @@
+/* test_customers.c - the customer summary as CSV and JSON
+ * (src/report/customers.c): exact bytes of a tiny table in weeks and days. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/money.h"
+#include "core/tstamp.h"
+#include "crmscope.h"
+#include "data/builder.h"
+#include "report/customers.h"
+
+static int64_t ts(const char *iso)
+{
+	int64_t t = 0;
+	const char *why;
+	cr_assert_eq(ts_parse_iso(iso, strlen(iso), &t, &why), 0, "time %s", iso);
+	return t;
+}
+
+static void add_order(struct ds_builder *b, const char *id, const char *cust,
+		      const char *at, const char *amount, const char *status)
+{
+	struct ent_record r;
+	struct crm_err err;
+	memset(&r, 0, sizeof r);
+	r.entity = CRM_ORDERS;
+	r.v[CRM_O_ORDER_ID] = (struct ent_value){ id, strlen(id), 0, 1 };
+	r.v[CRM_O_CUSTOMER_ID] = (struct ent_value){ cust, strlen(cust), 0, 1 };
+	r.v[CRM_O_ORDERED_AT] = (struct ent_value){ NULL, 0, ts(at), 1 };
+	int64_t a = 0;
+	cr_assert_eq(money_parse(amount, strlen(amount), '.', &a), 0);
+	r.v[CRM_O_AMOUNT] = (struct ent_value){ NULL, 0, a, 1 };
+	if (status)
+		r.v[CRM_O_STATUS] = (struct ent_value){ status, strlen(status), 0, 1 };
+	cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_OK, "%s", err.msg);
+}
+
+/* Three customers, in byte order "a,b" < "q\"1" < "z":
+ *   a,b  no orders
+ *   q"1  2024-01-01 10.00, 2024-01-08 12.345 (a three-decimal amount)
+ *   z    2024-01-05 7.00 returned
+ * as of 2024-01-10, calibration end the same. */
+static struct crm_dataset *tiny(void)
+{
+	struct ds_builder *b;
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	struct ent_record r;
+	memset(&r, 0, sizeof r);
+	r.entity = CRM_CUSTOMERS;
+	r.v[CRM_C_CUSTOMER_ID] = (struct ent_value){ "a,b", 3, 0, 1 };
+	cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_OK);
+	add_order(b, "1", "q\"1", "2024-01-01T09:30:00Z", "10.00", NULL);
+	add_order(b, "2", "q\"1", "2024-01-08", "12.345", "completed");
+	add_order(b, "3", "z", "2024-01-05", "7.00", "returned");
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);
+	return ds;
+}
+
+/* Runs the summary and one writer into memory; returns the bytes (free). */
+static char *render(int unit, int json)
+{
+	struct crm_dataset *ds = tiny();
+	struct crm_summary_opts o = { ts("2024-01-10"), CRM_NA, unit };
+	struct crm_customer_summary *s;
+	struct crm_err err;
+	cr_assert_eq(crm_summary_compute(ds, &o, &s, &err), CRM_OK);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	int rc = json ? rpt_customers_json(ds, s, &o, f, &err) : rpt_customers_csv(ds, s, &o, f, &err);
+	cr_assert_eq(rc, CRM_OK, "%s", err.msg);
+	fclose(f);
+	free(s);
+	crm_dataset_free(ds);
+	return text;
+}
+
+Test(customers, csv_in_weeks)
+{
+	/* q"1: days 01-01 and 01-08: x = 1, t_x = 7 / 7 = 1.00, T = 9 / 7 =
+	 * 1.2857 -> 1.29; mean_repeat = 12.345 -> 12.35 (half away from zero);
+	 * 2 orders; net 22.345 shown exactly. z: a return of 7.00, no
+	 * purchase: net -7.00. "a,b" and q"1 are quoted. */
+	char *csv = render(CRM_UNIT_WEEK, 0);
+	cr_assert_str_eq(csv,
+		"customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue\n"
+		"\"a,b\",0,0.00,0.00,0.00,,,0,0.00\n"
+		"\"q\"\"1\",1,1.00,1.29,12.35,2024-01-01,2024-01-08,2,22.345\n"
+		"z,0,0.00,0.00,0.00,,,0,-7.00\n");
+	free(csv);
+}
+
+Test(customers, csv_in_days)
+{
+	char *csv = render(CRM_UNIT_DAY, 0);
+	cr_assert_str_eq(csv,
+		"customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue\n"
+		"\"a,b\",0,0,0,0.00,,,0,0.00\n"
+		"\"q\"\"1\",1,7,9,12.35,2024-01-01,2024-01-08,2,22.345\n"
+		"z,0,0,0,0.00,,,0,-7.00\n");
+	free(csv);
+}
+
+Test(customers, json_has_the_same_values)
+{
+	char *text = render(CRM_UNIT_WEEK, 1);
+	/* one object per line between the brackets, keys in column order,
+	 * numbers with the CSV's text */
+	cr_assert_str_eq(text,
+		"[\n"
+		"{\"customer_id\":\"a,b\",\"x\":0,\"t_x\":0.00,\"T\":0.00,\"mean_repeat\":0.00,"
+		"\"first_purchase\":null,\"last_purchase\":null,\"orders\":0,\"net_revenue\":0.00},\n"
+		"{\"customer_id\":\"q\\\"1\",\"x\":1,\"t_x\":1.00,\"T\":1.29,\"mean_repeat\":12.35,"
+		"\"first_purchase\":\"2024-01-01\",\"last_purchase\":\"2024-01-08\",\"orders\":2,"
+		"\"net_revenue\":22.345},\n"
+		"{\"customer_id\":\"z\",\"x\":0,\"t_x\":0.00,\"T\":0.00,\"mean_repeat\":0.00,"
+		"\"first_purchase\":null,\"last_purchase\":null,\"orders\":0,\"net_revenue\":-7.00}\n"
+		"]\n");
+	json_error_t je;
+	json_t *a = json_loads(text, 0, &je);
+	cr_assert_not_null(a, "%s", je.text);
+	cr_assert_eq(json_array_size(a), 3);
+	json_t *q = json_array_get(a, 1);
+	cr_assert_str_eq(json_string_value(json_object_get(q, "customer_id")), "q\"1");
+	cr_assert_eq(json_integer_value(json_object_get(q, "x")), 1);
+	cr_assert_float_eq(json_real_value(json_object_get(q, "t_x")), 1.0, 1e-12);
+	cr_assert_float_eq(json_real_value(json_object_get(q, "T")), 1.29, 1e-12);
+	cr_assert_float_eq(json_real_value(json_object_get(q, "mean_repeat")), 12.35, 1e-12);
+	cr_assert_str_eq(json_string_value(json_object_get(q, "first_purchase")), "2024-01-01");
+	cr_assert_str_eq(json_string_value(json_object_get(q, "last_purchase")), "2024-01-08");
+	cr_assert_eq(json_integer_value(json_object_get(q, "orders")), 2);
+	cr_assert_float_eq(json_real_value(json_object_get(q, "net_revenue")), 22.345, 1e-12);
+	json_t *z = json_array_get(a, 2);
+	cr_assert(json_is_null(json_object_get(z, "first_purchase")));
+	cr_assert_float_eq(json_real_value(json_object_get(z, "net_revenue")), -7.0, 1e-12);
+	json_decref(a);
+	free(text);
+
+	/* days are integers */
+	text = render(CRM_UNIT_DAY, 1);
+	a = json_loads(text, 0, &je);
+	cr_assert_not_null(a);
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(a, 1), "T")), 9);
+	json_decref(a);
+	free(text);
+}
+
+Test(customers, json_text_is_escaped_and_valid)
+{
+	/* a quote, a backslash, a tab, a Greek letter, and a stray byte that
+	 * is not UTF-8 (0xff), which becomes U+FFFD */
+	static const char id[] = "a\"\\\t\xce\xb1\xff";
+	struct ds_builder *b;
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	add_order(b, "1", id, "2024-01-01", "1", NULL);
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);
+	struct crm_customer_summary *s;
+	cr_assert_eq(crm_summary_compute(ds, NULL, &s, &err), CRM_OK);
+	json_t *o = rpt_customer_json(ds, 0, s, NULL);
+	cr_assert_not_null(o);
+	cr_assert_str_eq(json_string_value(json_object_get(o, "customer_id")),
+			 "a\"\\\t\xce\xb1\xef\xbf\xbd");
+	cr_assert_eq(json_integer_value(json_object_get(o, "T")), 0);
+	cr_assert_float_eq(json_real_value(json_object_get(o, "net_revenue")), 1.0, 1e-12);
+	json_decref(o);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_eq(rpt_customers_json(ds, s, NULL, f, &err), CRM_OK);
+	fclose(f);
+	cr_assert_not_null(strstr(text, "\"customer_id\":\"a\\\"\\\\\\u0009\xce\xb1\xef\xbf\xbd\""), "%s", text);
+	free(text);
+	free(s);
+	crm_dataset_free(ds);
+}
+
+Test(customers, empty_table)
+{
+	struct ds_builder *b;
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);
+	struct crm_customer_summary *s;
+	cr_assert_eq(crm_summary_compute(ds, NULL, &s, &err), CRM_OK);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_eq(rpt_customers_json(ds, s, NULL, f, &err), CRM_OK);
+	cr_assert_eq(rpt_customers_csv(ds, s, NULL, f, &err), CRM_OK);
+	fclose(f);
+	cr_assert_str_eq(text, "[\n]\ncustomer_id,x,t_x,T,mean_repeat,first_purchase,"
+			 "last_purchase,orders,net_revenue\n");
+	free(text);
+	free(s);
+	crm_dataset_free(ds);
+}
+
+Test(customers, write_failure_is_eio)
+{
+	struct crm_dataset *ds = tiny();
+	struct crm_customer_summary *s;
+	struct crm_err err;
+	cr_assert_eq(crm_summary_compute(ds, NULL, &s, &err), CRM_OK);
+	FILE *f = fopen("/dev/full", "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(rpt_customers_csv(ds, s, NULL, f, &err), CRM_EIO);
+	cr_assert_eq(rpt_customers_json(ds, s, NULL, f, &err), CRM_EIO);
+	fclose(f);
+	free(s);
+	crm_dataset_free(ds);
+}
