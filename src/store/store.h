@@ -4,10 +4,15 @@
  * one table per entity named like it, one column per canonical field named
  * like it, FT_REF fields stored as the integer `cid` of customers(cid), so
  * orders.customer_id is the column `cid INTEGER NOT NULL REFERENCES
- * customers(cid)`. Every entity table has `import_id` (which import stored
- * the row), entities with key_has_seq have `seq`. customers has `is_stub`.
- * Also: imports (one row per import run, with its counts) and
- * import_rejects (import_id, reason, n).
+ * customers(cid)`. customers has `cid INTEGER PRIMARY KEY` and `is_stub`;
+ * every other entity table has `rid INTEGER PRIMARY KEY` and a UNIQUE index
+ * on its natural key (ent_desc.key, plus `seq` for entities with
+ * key_has_seq), where a missing optional key field (spend.campaign,
+ * web_events.event) counts as one value. Every entity table has
+ * `import_id` (which import stored the row). Also: imports (one row per
+ * import run, with its counts), import_rejects (import_id, reason, n) and
+ * customer_aliases (alias, cid): old customer_ids of merged customers.
+ * A struct st_db is used by one thread at a time.
  *
  * Writes go through a writer that commits every batch_rows rows in one
  * transaction, so a killed import keeps every committed batch and no half
@@ -26,19 +31,29 @@ struct st_db;
 enum st_open_mode { ST_OPEN_READ = 0, ST_OPEN_WRITE, ST_OPEN_CREATE };
 
 /* Opens (and with ST_OPEN_CREATE creates) the database at path and applies
- * pending migrations. A database of a newer schema is CRM_ESCHEMA. */
+ * pending migrations. A database of a newer schema, or another program's
+ * SQLite file, is CRM_ESCHEMA; a missing file (READ, WRITE) CRM_ENOTFOUND.
+ * ST_OPEN_READ applies no migration: an older schema is CRM_ESCHEMA. Opening
+ * for writing also rebuilds a (cid, time) index that a killed bulk import
+ * had dropped (see st_writer_new). *out is the caller's: st_close. */
 int st_open(const char *path, int mode, struct st_db **out, struct crm_err *err);
 void st_close(struct st_db *db);
 
 /* The schema version this build writes. */
 int st_schema_version(void);
 
-/* What happened to a record given to st_put. */
+/* What happened to a record given to st_put. A customers record whose
+ * customer_id is a stub fills the stub in (is_stub becomes 0) and is
+ * ST_INSERTED: its record is stored for the first time. A customers record
+ * whose customer_id is an alias of a merged customer is ST_DUPLICATE (the
+ * customer is stored under its kept id), even with upsert, and
+ * ST_DUP_IN_FILE when repeated in the same import. */
 enum st_outcome {
 	ST_INSERTED = 0,
 	ST_UPDATED,         /* upsert replaced a stored record with the same key */
 	ST_DUPLICATE,       /* the key was stored by an earlier import: nothing written */
-	ST_DUP_IN_FILE,     /* the key was stored earlier in this same import */
+	ST_DUP_IN_FILE,     /* the key came earlier in this same import (stored by it,
+	                       or already there: reported ST_DUPLICATE the first time) */
 	ST_UNKNOWN_REF      /* strict: the customer does not exist; nothing written */
 };
 
@@ -53,13 +68,25 @@ struct st_writer_opts {
 struct st_writer;
 
 /* Starts an import run: records it in imports and loads the customer_id -> cid
- * map. *out is the caller's, ended with st_writer_finish or st_writer_abort. */
+ * map. *out is the caller's, ended with st_writer_finish or st_writer_abort;
+ * one writer per handle at a time, and not on a ST_OPEN_READ handle.
+ * A bulk import (20,000 rows inserted, and at least half the table's size)
+ * drops the entity's (cid, time) index and rebuilds it when it finishes or
+ * is aborted: a sort is much faster than a random index insert per row. */
 int st_writer_new(struct st_db *db, const struct st_writer_opts *opts,
 		  struct st_writer **out, struct crm_err *err);
 
-/* Stores one record (of opts.entity). FT_REF values are customer_id text;
- * an unknown customer becomes a stub customer (is_stub = 1) unless strict,
- * and *stub_created tells. Commits when the batch is full. */
+/* Stores one record (of opts.entity). FT_REF values are customer_id text,
+ * looked up among customers and customer_aliases (an alias lands on the
+ * merged customer); an unknown customer becomes a stub customer
+ * (is_stub = 1) unless strict, and *stub_created tells. A missing optional
+ * FT_REF is stored as NULL. Commits when the batch is full (every record
+ * given counts towards batch_rows, whatever its outcome). A record that the
+ * database would refuse (a required field missing, text over INT_MAX bytes)
+ * is CRM_EINVAL/CRM_ERANGE with nothing written, and the writer goes on; a
+ * database error makes the writer failed: every later call fails and only
+ * st_writer_abort (or finish, which then rolls back) is left. outcome and
+ * stub_created may be NULL. */
 int st_put(struct st_writer *w, const struct ent_record *rec, int *outcome,
 	   int *stub_created, struct crm_err *err);
 
@@ -71,16 +98,25 @@ struct st_import_counts {
 	const int64_t *reason_n;     /* rows rejected for each */
 };
 
-/* Commits the last batch, saves the counts and frees w. */
+/* Commits the last batch and saves the counts in the same transaction, and
+ * frees w in all cases. counts NULL: the writer's own tallies are saved
+ * (read = records given, stored = inserted, duplicates = both kinds,
+ * rejected = unknown references). */
 int st_writer_finish(struct st_writer *w, const struct st_import_counts *counts,
 		     struct crm_err *err);
+
+/* The import_id of w's run (the imports row, and import_id of its rows). */
+int64_t st_writer_import_id(const struct st_writer *w);
 
 /* Rolls back the open batch and frees w (committed batches stay). */
 void st_writer_abort(struct st_writer *w);
 
-/* Calls fn for every row of entity, in primary-key order; FT_REF values come
- * as text (the customer's customer_id), so records round-trip. fn returns
- * CRM_OK to go on. Text is borrowed until fn returns. */
+/* Calls fn for every row of entity, in primary-key order (cid, rid: the
+ * order rows were first stored); FT_REF values come as text (the
+ * customer's customer_id), FT_ENUM as text with its code in .i, so records
+ * round-trip; rec->line is 0; is_stub is 0 but for stub customers. fn
+ * returns CRM_OK to go on; any other status stops the scan and is returned
+ * as is. Text is borrowed until fn returns. One read snapshot. */
 typedef int (*st_row_fn)(void *ctx, const struct ent_record *rec, int is_stub);
 int st_scan(struct st_db *db, int entity, st_row_fn fn, void *ctx,
 	    struct crm_err *err);
@@ -98,11 +134,13 @@ struct st_stats {
 	struct st_entity_stats e[CRM_N_ENTITIES];
 	int64_t customers_with_orders;
 	int64_t stub_customers;
-	char currencies[256];        /* distinct order currencies, comma-separated ("" none set) */
+	char currencies[256];        /* distinct order currencies in byte order, comma-separated
+	                                ("" none set; ",..." ends a list cut short) */
 	int64_t imports;             /* import runs recorded */
 	int64_t rejected;            /* rows rejected by all imports so far */
 	size_t n_reasons;
-	char reason[32][32];         /* reject reason codes so far, most frequent first */
+	char reason[32][32];         /* reject reason codes so far, most frequent first
+	                                (ties by name; cut to 31 bytes) */
 	int64_t reason_n[32];
 };
 
