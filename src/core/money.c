@@ -3,6 +3,7 @@
  * this parser runs once per amount on the import hot path. */
 #include "money.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
@@ -128,4 +129,22 @@ int int_parse(const char *s, size_t n, int64_t *out)
 		return -1;
 	*out = v / MONEY_SCALE;
 	return 0;
+}
+
+size_t int_format_grouped(int64_t n, char *buf)
+{
+	char digits[32];
+	int len = snprintf(digits, sizeof digits, "%lld", (long long)n);
+	int neg = digits[0] == '-';
+	int nd = len - neg;
+	size_t k = 0;
+	if (neg)
+		buf[k++] = '-';
+	for (int i = 0; i < nd; i++) {
+		buf[k++] = digits[neg + i];
+		if ((nd - i - 1) % 3 == 0 && i < nd - 1)
+			buf[k++] = ',';
+	}
+	buf[k] = '\0';
+	return k;
 }

@@ -1,0 +1,100 @@
+#!/bin/sh
+# bench/run.sh - `make bench`: crmscope beside DuckDB on the shared order logs.
+#
+# For 1M and 10M rows (../shared/bench/gen_orders.py), in one run on this
+# machine, the median of RUNS whole-process runs (wall time, peak RSS) of:
+#   (a) import the CSV into SQLite            crmscope import
+#   (b) load that database into the dataset   crmscope overview DB
+#   (c) CSV straight into the dataset         crmscope overview FILE
+#   (d) CSV -> per-customer summary CSV       crmscope customers FILE --out
+#   DuckDB's one statement (d) and its pipeline (load, summary, monthly,
+#   cohort, write), from ../shared/bench.
+# Results: bench/work/results.md (copy the figures into bench/RESULTS.md).
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SHARED=${SHARED:-$ROOT/../shared}
+W=$ROOT/bench/work
+BIN=$ROOT/build/crmscope
+RUNS=${RUNS:-3}
+SIZES=${SIZES:-"1m 10m"}
+mkdir -p "$W"
+
+[ -d "$W/node_modules/@duckdb/node-api" ] || (cd "$W" && npm install --silent @duckdb/node-api >/dev/null)
+for s in $SIZES; do
+	rows=$(echo "$s" | sed 's/m$/000000/')
+	[ -f "$W/orders_$s.csv" ] || /usr/bin/python3 "$SHARED/bench/gen_orders.py" --rows "$rows" --out "$W/orders_$s.csv"
+done
+
+# median of RUNS runs of a command: prints "seconds peak_kb"
+measure() {
+	i=0
+	: > "$W/m.txt"
+	while [ $i -lt "$RUNS" ]; do
+		[ -n "${BEFORE:-}" ] && sh -c "$BEFORE"
+		/usr/bin/time -f "%e %M" -o "$W/t.txt" sh -c "$1" > /dev/null 2> "$W/err.txt" ||
+			{ cat "$W/err.txt" >&2; exit 1; }
+		cat "$W/t.txt" >> "$W/m.txt"
+		i=$((i + 1))
+	done
+	sort -n "$W/m.txt" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { print $1, $2 }'
+}
+
+duck() { # $1 sql file, $2 csv
+	echo "DUCKDB_NODE_DIR=$W node $SHARED/bench/duckdb_sql.cjs --threads 2 --set CSV=$2 --set END=2024-12-31 --set OUT=$W/duck -f $SHARED/bench/$1"
+}
+
+out=$W/results.md
+{
+echo "| step | rows | crmscope s | peak MB | MB/s | rows/s | DuckDB s | DuckDB MB | DuckDB / crmscope |"
+echo "|---|---|---|---|---|---|---|---|---|"
+} > "$out"
+row() { # step rows bytes "ours_s ours_kb" "duck_s duck_kb"
+	echo "$2 $3 $4 $5" | awk -v label="$1" '{
+		t = $3; m = $4 / 1024; mbs = $2 / 1e6 / t; rps = $1 / t;
+		if ($5 != "") { dt = $5; dm = sprintf("%.0f", $6 / 1024); r = sprintf("%.2f", dt / t) } else { dt = "-"; dm = "-"; r = "-" }
+		printf "| %s | %d | %.2f | %.0f | %.0f | %.0f | %s | %s | %s |\n", label, $1, t, m, mbs, rps, dt, dm, r
+	}' >> "$out"
+}
+
+for s in $SIZES; do
+	f=$W/orders_$s.csv
+	rows=$(($(wc -l < "$f") - 1))
+	bytes=$(wc -c < "$f")
+	db=$W/orders_$s.db
+	echo "== $s: $rows rows, $bytes bytes"
+	BEFORE="rm -f $db $db-wal $db-shm" a=$(measure "$BIN import $db orders $f")
+	echo "(a) import: $a"
+	b=$(measure "$BIN overview $db")
+	echo "(b) load db: $b"
+	c=$(measure "$BIN overview $f")
+	echo "(c) csv -> dataset: $c"
+	d=$(measure "$BIN customers $f --as-of 2024-12-31 --out $W/ours_$s.csv")
+	echo "(d) csv -> summary: $d"
+	d1=$(measure "$(duck crm_duckdb_oneshot.sql "$f")")
+	echo "    duckdb one statement: $d1"
+	p=$(measure "$(duck crm_duckdb.sql "$f")")
+	echo "    duckdb pipeline: $p"
+	row "(a) import into SQLite" "$rows" "$bytes" "$a" ""
+	row "(b) load SQLite into the dataset" "$rows" "$bytes" "$b" ""
+	row "(c) CSV into the dataset" "$rows" "$bytes" "$c" ""
+	row "(d) CSV to summary CSV" "$rows" "$bytes" "$d" "$d1"
+	row "DuckDB pipeline (load, summary, monthly, cohort, write)" "$rows" "$bytes" "$p" ""
+	# the same per-customer numbers as DuckDB (monetary to the cent)
+	python3 - "$W/ours_$s.csv" "$W/duck_oneshot_summary.csv" <<'PY'
+import csv, sys
+ours = {r["customer_id"]: r for r in csv.DictReader(open(sys.argv[1]))}
+bad = 0
+n = 0
+for r in csv.DictReader(open(sys.argv[2])):
+    n += 1
+    o = ours.get(r["customer_id"])
+    if (o is None or int(o["x"]) != int(r["frequency"]) or int(o["t_x"]) != int(r["recency"])
+            or int(o["T"]) != int(r["T"]) or abs(float(o["mean_repeat"]) - float(r["monetary_value"])) > 0.005001):
+        bad += 1
+print(f"    check: {n} customers in DuckDB, {len(ours)} in crmscope, {bad} differ")
+sys.exit(1 if bad or n != len(ours) else 0)
+PY
+done
+echo
+cat "$out"
