@@ -14,7 +14,9 @@
 #include "crmscope.h"
 #include "data/load.h"
 #include "demo/demo.h"
+#include "data/overview.h"
 #include "report/customers.h"
+#include "report/overview.h"
 #include "store/store.h"
 
 #define EXIT_USAGE 2
@@ -31,6 +33,7 @@ static const char usage_text[] =
 	"  customers DB|FILE...       per-customer purchase summary (files are read as orders)\n"
 	"        --as-of DATE  --calibration-end DATE  --unit day|week  --format csv|json  --out PATH\n"
 	"        (and the reading options of import for files)\n"
+	"  overview DB|FILE...        load the dataset and say what it holds (files are read as orders)\n"
 	"  stats DB                   counts, date ranges, currencies, rejects so far\n"
 	"  demo [--customers N] [--seed S] [--out DIR]   write a synthetic business's CSVs\n"
 	"  help                       this text\n";
@@ -381,6 +384,41 @@ done:
 	return status;
 }
 
+/* --------------------------------------------------------------- overview */
+
+static int cmd_overview(int argc, char **argv)
+{
+	struct read_args a;
+	read_args_init(&a);
+	const char *inputs[64];
+	int n_in = 0;
+	for (int i = 0; i < argc; i++) {
+		int r = read_option(&a, argc, argv, &i);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage("overview: unknown option");
+		if (n_in == 64)
+			return usage("overview: at most 64 files");
+		inputs[n_in++] = argv[i];
+	}
+	if (n_in == 0)
+		return usage("overview needs DB or FILE...");
+	struct crm_err err;
+	struct crm_dataset *ds = NULL;
+	struct ds_overview o;
+	crm_err_clear(&err);
+	if (load_dataset(inputs, n_in, &a, &ds, &err) != CRM_OK)
+		return fail(&err);
+	ds_overview(ds, &o);
+	crm_dataset_free(ds);
+	if (rpt_overview_text(&o, stdout, &err) != CRM_OK)
+		return fail(&err);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ stats */
 
 static int cmd_stats(int argc, char **argv)
@@ -480,6 +518,8 @@ int main(int argc, char **argv)
 		return cmd_customers(argc - 2, argv + 2);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(argc - 2, argv + 2);
+	if (strcmp(cmd, "overview") == 0)
+		return cmd_overview(argc - 2, argv + 2);
 	if (strcmp(cmd, "demo") == 0)
 		return cmd_demo(argc - 2, argv + 2);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
