@@ -18,6 +18,8 @@ for e in customers orders interactions tickets leads spend feedback web_events; 
 done
 "$BIN" stats "$OUT/crm.db"
 echo
+"$BIN" overview "$OUT/crm.db"
+echo
 "$BIN" customers "$OUT/crm.db" --out "$OUT/customers.csv"
 echo "per-customer purchase summary written to $OUT/customers.csv ($(($(wc -l < "$OUT/customers.csv") - 1)) customers); first rows:"
 head -6 "$OUT/customers.csv"
