@@ -71,7 +71,7 @@ fuzz-run: fuzz
 	done
 
 unit: setup $(BUILD)/crmscope $(BUILD)/crmscope_tests
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	CRMSCOPE_BIN=$(BUILD)/crmscope ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(BUILD)/crmscope_tests --jobs 2
 
 test: setup
