@@ -12,7 +12,7 @@
 #include "core/tstamp.h"
 #include "data/load.h"
 
-Test(cdnow, sample_summary_equals_the_published_one, .timeout = 60)
+Test(cdnow, sample_summary_equals_the_published_one)
 {
 	static const char *const maps[] = { "customer_id=#2", "ordered_at=#3", "items=#4", "amount=#5" };
 	struct ds_file f;

@@ -385,7 +385,7 @@ Test(demo, importer_rejects_exactly_the_planted_rows)
 		memset(&o, 0, sizeof o);
 		o.entity = e;
 		o.rejects_path = rej;
-		struct ing_sink sink = { &stored, count_put };
+		struct ing_sink sink = { .ctx = &stored, .put = count_put };
 		struct ing_summary s;
 		struct crm_err err = { 0, "" };
 		cr_assert_eq(ing_import(path, &o, &sink, &s, &err), CRM_OK, "%s", err.msg);

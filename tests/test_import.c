@@ -71,7 +71,7 @@ static char *run(int entity, const char *text, struct ing_opts *o, struct ing_su
 {
 	char path[512], rej[512];
 	struct capture c = { { NULL, 0, 0 }, 0, ING_INSERTED };
-	struct ing_sink sink = { &c, capture_put };
+	struct ing_sink sink = { .ctx = &c, .put = capture_put };
 	struct crm_err err = { 0, "" };
 	write_file(dir, "in.csv", text, path, sizeof path);
 	snprintf(rej, sizeof rej, "%s/rejects.csv", dir);
@@ -265,7 +265,7 @@ Test(import, json_lines)
 	struct ing_summary s;
 	char path[512];
 	struct capture c = { { NULL, 0, 0 }, 0, ING_INSERTED };
-	struct ing_sink sink = { &c, capture_put };
+	struct ing_sink sink = { .ctx = &c, .put = capture_put };
 	struct crm_err err;
 	write_file(dir, "in.jsonl",
 		"{\"CustomerID\": \"u1\", \"name\": \"Олена Іваненко\", \"signup_at\": \"2024-01-05\", \"extra\": [1,2]}\n"
@@ -357,7 +357,7 @@ Test(import, strict_rejects_unknown_customers)
 
 /* A killed import keeps whole batches only; running it again completes it
  * and counts the stored ones as duplicates. */
-Test(import, killed_import_loses_and_doubles_nothing, .timeout = 120)
+Test(import, killed_import_loses_and_doubles_nothing)
 {
 	char db[512], path[512];
 	const size_t n_rows = 300000, batch = 5000;
@@ -413,7 +413,7 @@ Test(import, killed_import_loses_and_doubles_nothing, .timeout = 120)
 }
 
 /* ../shared/data/README.md: 69,659 rows, 23,570 customers, $2,500,315.63. */
-Test(import, cdnow_master, .timeout = 120)
+Test(import, cdnow_master)
 {
 	char db[512];
 	const char *path = "../shared/data/cdnow/CDNOW_master.txt";
@@ -445,7 +445,7 @@ Test(import, cdnow_master, .timeout = 120)
 }
 
 /* ../shared/data/README.md facts, every line accounted for (docs/IMPORT.md). */
-Test(import, online_retail_ii, .timeout = 300)
+Test(import, online_retail_ii)
 {
 	char db[512];
 	const char *path = "../shared/data/online_retail_ii/online_retail_II_2009_2010.csv";

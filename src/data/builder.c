@@ -1,14 +1,19 @@
 /* builder.c - building the in-memory columnar dataset (data layer).
  * Records are appended to growable columns as they come; customers get a
- * provisional id in order of first mention. ds_builder_finish renumbers the
- * customers in byte order of customer_id, sorts each event entity by
- * (customer, time, natural key) with a counting sort by customer and a small
- * sort inside each customer's range, and moves the columns into place one at
- * a time so that the temporaries stay near the size of one column. */
+ * provisional id in order of first mention, their lookups overlapped a few
+ * records apart. Builders filled on other threads are merged in file order
+ * (tables of numbers stay where they are, as segments). ds_builder_finish
+ * puts the customers in byte order of customer_id (numbers need no sort),
+ * places each event table's rows by customer with a counting sort that
+ * scatters the number columns as it goes, and puts each customer's rows in
+ * (time, natural key) order where they are not already, on one thread per
+ * core for large tables. */
 #include "data/builder.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -16,9 +21,14 @@
 
 #define NO_ROW UINT32_MAX
 #define MAX_ROWS ((size_t)UINT32_MAX - 1)
+#define MAX_THREADS 8
+#define MAX_PARTS 64         /* the most parts a table's layout is cut into */
+#define PAR_MIN_ROWS 32768   /* a table below this is laid out on one thread */
 
-/* Customer states, by provisional id: how the customer came to exist. */
-enum { CUST_REFERENCED = 0, CUST_STUB_RECORD, CUST_RECORD };
+/* Customer states, by provisional id: what is known of the customer (the
+ * low bits, CUST_LEVEL), and whether a reference rather than a customers
+ * record made it (CUST_BY_REF: a stub was counted for it). */
+enum { CUST_REFERENCED = 0, CUST_STUB_RECORD, CUST_RECORD, CUST_LEVEL = 3, CUST_BY_REF = 4 };
 
 /* One column while building. Storage is allocated when the first value is
  * set (columns that are missing everywhere cost nothing until finish). */
@@ -32,18 +42,49 @@ struct bcol {
 	struct strmap dict;       /* FT_CAT: text -> key index, once present */
 };
 
+struct segment;
+
 struct btable {
 	const struct ent_desc *d;
+	struct segment *segs;     /* rows merged from other builders, after these */
 	size_t n, cap;            /* rows, allocated rows */
 	uint32_t *cust;           /* cap provisional customer ids, or CRM_NO_CUSTOMER */
 	int64_t *seq;             /* cap occurrence numbers (key_has_seq only) */
 	struct bcol col[CRM_MAX_FIELDS];
+	/* what adding a record does, worked out once (plan_table) */
+	uint8_t kept[CRM_MAX_FIELDS];   /* the fields with a column */
+	uint8_t enums[CRM_MAX_FIELDS];  /* the FT_ENUM fields, checked kept or not */
+	uint8_t n_values[CRM_MAX_FIELDS]; /* by field: an enum's number of values */
+	uint8_t times[CRM_MAX_FIELDS];  /* the kept event times (first_at, last_at) */
+	size_t n_kept, n_enums, n_times;
 };
 
-/* The customer map: customer_id -> provisional id. Not core/strmap: it is
- * hit once per record at random over millions of customers, so a slot
- * holds the first 8 bytes of its key and a tag of hash and length, and a
- * lookup of an id of up to 8 bytes touches one cache line, not three. */
+/* The rows of a table of a merged builder, left where they are: in file
+ * order after the table's own rows and the segments before. Copying them
+ * would cost about what reading them did. Only tables whose columns are
+ * numbers and enums are kept so (see table_simple); others are copied. */
+struct segment {
+	struct btable t;          /* its rows, columns and provisional ids */
+	const uint32_t *pid_of;   /* its provisional ids -> the builder's */
+	struct segment *next;
+};
+
+/* A map of a merged builder's provisional ids into the builder's, kept
+ * while segments use it. */
+struct pid_map {
+	struct pid_map *next;
+	uint32_t id[];            /* by the merged builder's provisional id */
+};
+
+/* The customer map: customer_id -> provisional id. It is hit once per
+ * record at random over millions of customers, so it has two parts, as Lua's
+ * tables do (ltable.c): ids that are decimal numbers as people write them
+ * ("17", not "017") are found by value in an array (ARRAY_FREE says how
+ * sparse it may be), and every other id in a hash part
+ * whose slots hold the first 8 bytes of the key and a tag of hash and
+ * length, so that a lookup of an id of up to 8 bytes touches one cache line.
+ * Which part holds a key depends only on the key and the array's size, and
+ * both parts are rebuilt together when either grows. */
 struct cslot {
 	uint64_t k8;              /* the key's first 8 bytes, zero padded */
 	uint32_t tag;             /* high hash bits | min(len, 255); 0 = empty */
@@ -51,9 +92,32 @@ struct cslot {
 };
 
 struct cmap {
-	struct cslot *slots;      /* cap slots, cap a power of two */
-	size_t cap, n;            /* n keys; n <= cap * 7 / 10 */
+	struct cslot *slots;      /* hash part: cap slots, cap a power of two */
+	size_t cap, n_hashed;     /* keys in the hash part; n_hashed <= cap * 7 / 10 */
+	uint32_t *by_value;       /* array part: pid + 1 of the key that is the number v, 0 none */
+	size_t n_values;          /* entries of by_value: 0 or a power of two; every
+	                             number key below it is in the array part */
+	size_t n_numbers;         /* keys that are numbers, in either part */
+	size_t n_numbers_hashed;  /* ... in the hash part */
+	size_t n;                 /* keys */
 	struct crm_strings keys;  /* key of provisional id i, in arrival order */
+};
+
+/* A customer reference held back: records whose caller does not ask which
+ * of them made a stub have their customer looked up HOLD records later, so
+ * that the slot it needs, prefetched when the record came, is in the cache
+ * by then (a lookup at random over millions of customers otherwise waits
+ * for memory on every record). */
+#define HOLD 16
+#define HOLD_KEY 48               /* longer ids are looked up at once */
+
+struct held {
+	int64_t v;                /* key_number of the key */
+	uint64_t h;               /* its hash, 0 if not computed */
+	uint32_t row;             /* the row of t[entity] that waits for it */
+	uint8_t entity;
+	uint8_t n;                /* key length */
+	char key[HOLD_KEY];
 };
 
 struct ds_builder {
@@ -63,7 +127,55 @@ struct ds_builder {
 	size_t cap_cust;          /* allocated entries of cust_state, cust_row */
 	struct btable t[CRM_N_ENTITIES];
 	int64_t first_at, last_at;/* range of event times seen, CRM_NA if none */
+	struct pid_map *pid_maps; /* maps of merged builders' ids, for segments */
+	struct held held[HOLD];   /* a ring of references not yet looked up */
+	size_t held_first, n_held;
+	int64_t held_stubs;       /* stubs made by held references since the last flush */
 };
+
+static int is_event_time(const struct ent_desc *d, size_t f)
+{
+	return d->fields[f].type == FT_TIME || (int)f == d->time_field;
+}
+
+/* Lists the kept, enum and event-time fields of t after its kinds changed. */
+static void plan_table(struct btable *t)
+{
+	const struct ent_desc *d = t->d;
+	t->n_kept = t->n_enums = t->n_times = 0;
+	for (size_t f = 0; f < d->n_fields; f++) {
+		const struct ent_field *fd = &d->fields[f];
+		if (t->col[f].kind != CRM_COL_NONE)
+			t->kept[t->n_kept++] = (uint8_t)f;
+		if (fd->type == FT_ENUM) {
+			int k = 0;
+			while (fd->values[k])
+				k++;
+			t->n_values[f] = (uint8_t)k;
+			t->enums[t->n_enums++] = (uint8_t)f;
+		}
+		if (t->col[f].kind == CRM_COL_I64 && is_event_time(d, f))
+			t->times[t->n_times++] = (uint8_t)f;
+	}
+}
+
+static int flatten(struct btable *t);
+
+static void init_columns(struct ds_builder *b)
+{
+	for (int e = 0; e < CRM_N_ENTITIES; e++) {
+		struct btable *t = &b->t[e];
+		t->d = ent_get(e);
+		for (size_t f = 0; f < t->d->n_fields; f++) {
+			t->col[f].field = &t->d->fields[f];
+			t->col[f].kind = ent_col_kind(t->d->fields[f].type);
+		}
+		/* the customers' own id is the customer map's key, not a column */
+		if (e == CRM_CUSTOMERS)
+			t->col[CRM_C_CUSTOMER_ID].kind = CRM_COL_NONE;
+		plan_table(t);
+	}
+}
 
 int ds_builder_new(struct ds_builder **out, struct crm_err *err)
 {
@@ -77,19 +189,29 @@ int ds_builder_new(struct ds_builder **out, struct crm_err *err)
 		free(b);
 		return crm_err_set(err, CRM_ENOMEM, "dataset builder: out of memory");
 	}
-	for (int e = 0; e < CRM_N_ENTITIES; e++) {
-		struct btable *t = &b->t[e];
-		t->d = ent_get(e);
-		for (size_t f = 0; f < t->d->n_fields; f++) {
-			t->col[f].field = &t->d->fields[f];
-			t->col[f].kind = ent_col_kind(t->d->fields[f].type);
-		}
-		/* the customers' own id is the customer map's key, not a column */
-		if (e == CRM_CUSTOMERS)
-			t->col[CRM_C_CUSTOMER_ID].kind = CRM_COL_NONE;
-	}
+	init_columns(b);
 	b->first_at = b->last_at = CRM_NA;
 	*out = b;
+	return CRM_OK;
+}
+
+int ds_builder_keep(struct ds_builder *b, int entity, uint32_t fields,
+		    struct crm_err *err)
+{
+	const struct ent_desc *d = ent_get(entity);
+	if (!d)
+		return crm_err_set(err, CRM_EINVAL, "dataset builder: unknown entity %d", entity);
+	struct btable *t = &b->t[entity];
+	if (t->n > 0)
+		return crm_err_set(err, CRM_EINVAL,
+				   "dataset builder: %s: fields chosen after the first record", d->name);
+	for (size_t f = 0; f < d->n_fields; f++) {
+		int kind = ent_col_kind(d->fields[f].type);
+		if (entity == CRM_CUSTOMERS && f == CRM_C_CUSTOMER_ID)
+			kind = CRM_COL_NONE;
+		t->col[f].kind = (fields >> f) & 1 ? kind : CRM_COL_NONE;
+	}
+	plan_table(t);
 	return CRM_OK;
 }
 
@@ -112,6 +234,12 @@ static void btable_fini(struct btable *t)
 	t->seq = NULL;
 	for (int f = 0; f < CRM_MAX_FIELDS; f++)
 		bcol_fini(&t->col[f]);
+	while (t->segs) {
+		struct segment *sg = t->segs;
+		t->segs = sg->next;
+		btable_fini(&sg->t);
+		free(sg);
+	}
 }
 
 void ds_builder_free(struct ds_builder *b)
@@ -119,15 +247,35 @@ void ds_builder_free(struct ds_builder *b)
 	if (!b)
 		return;
 	free(b->cust.slots);
+	free(b->cust.by_value);
 	strs_fini(&b->cust.keys);
 	free(b->cust_state);
 	free(b->cust_row);
 	for (int e = 0; e < CRM_N_ENTITIES; e++)
 		btable_fini(&b->t[e]);
+	while (b->pid_maps) {
+		struct pid_map *m = b->pid_maps;
+		b->pid_maps = m->next;
+		free(m);
+	}
 	free(b);
 }
 
-/* ------------------------------------------------------------- adding */
+int ds_builder_fork(const struct ds_builder *b, struct ds_builder **out,
+		    struct crm_err *err)
+{
+	int rc = ds_builder_new(out, err);
+	if (rc != CRM_OK)
+		return rc;
+	for (int e = 0; e < CRM_N_ENTITIES; e++) {
+		for (size_t f = 0; f < b->t[e].d->n_fields; f++)
+			(*out)->t[e].col[f].kind = b->t[e].col[f].kind;
+		plan_table(&(*out)->t[e]);
+	}
+	return CRM_OK;
+}
+
+/* ------------------------------------------------------ the customer map */
 
 static uint64_t load8(const char *p, size_t n)
 {
@@ -141,37 +289,30 @@ static uint32_t cmap_tag(uint64_t h, size_t n)
 	return (uint32_t)(h >> 32) << 8 | (uint32_t)(n < 255 ? n : 255);
 }
 
-static int cmap_grow(struct cmap *m)
+/* The value of p[0..n) when it is a decimal number as people write it: 1 to
+ * 9 digits, no leading zero but in "0" itself. Else -1. */
+static int64_t key_number(const char *p, size_t n)
 {
-	size_t cap = m->cap * 2;
-	struct cslot *slots = calloc(cap, sizeof *slots);
-	if (!slots)
+	if (n == 0 || n > 9 || (p[0] == '0' && n > 1))
 		return -1;
-	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->slots[i].tag)
-			continue;
-		size_t len;
-		const char *k = strs_get(&m->keys, m->slots[i].pid, &len);
-		size_t j = strmap_hash(k, len) & (cap - 1);
-		while (slots[j].tag)
-			j = (j + 1) & (cap - 1);
-		slots[j] = m->slots[i];
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned dg = (unsigned)(unsigned char)p[i] - '0';
+		if (dg > 9)
+			return -1;
+		v = v * 10 + dg;
 	}
-	free(m->slots);
-	m->slots = slots;
-	m->cap = cap;
-	return 0;
+	return v;
 }
 
-/* Finds or adds customer_id p[0..n) (n > 0); *pid is its provisional id. */
-static int customer_ref(struct ds_builder *b, const char *p, size_t n,
-			uint32_t *pid, int *added)
+/* Looks key p[0..n) (hash h) up in the hash part: its provisional id, or -1
+ * with *slot the empty slot where it would go. */
+static int64_t hash_find(const struct cmap *m, const char *p, size_t n, uint64_t h,
+			 size_t *slot)
 {
-	struct cmap *m = &b->cust;
-	uint64_t h = strmap_hash(p, n), k8 = load8(p, n);
+	uint64_t k8 = load8(p, n);
 	uint32_t tag = cmap_tag(h, n);
 	size_t mask = m->cap - 1, i;
-	*added = 0;
 	for (i = h & mask; m->slots[i].tag; i = (i + 1) & mask) {
 		const struct cslot *sl = &m->slots[i];
 		if (sl->tag != tag || sl->k8 != k8)
@@ -182,19 +323,147 @@ static int customer_ref(struct ds_builder *b, const char *p, size_t n,
 			if (len != n || memcmp(k + 8, p + 8, n - 8) != 0)
 				continue;
 		}
-		*pid = sl->pid;
-		return 0;
+		return sl->pid;
 	}
+	*slot = i;
+	return -1;
+}
+
+/* Grows the array part to n_values entries and lays the hash part out
+ * again in cap slots, without the numbers the array now covers. Only the
+ * hash part's keys are visited. On failure the map is left as it was. */
+static int cmap_regrow(struct cmap *m, size_t n_values, size_t cap)
+{
+	/* zeroed by writing, not calloc: pages read as zero before they are
+	 * written cost a second fault and a TLB flush on every core */
+	int same_hash = cap == m->cap && m->n_numbers_hashed == 0;
+	if (!same_hash) {
+		/* room for the keys that stay, at most half full */
+		size_t stay = 0;
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->slots[i].tag)
+				continue;
+			size_t len;
+			const char *k = strs_get(&m->keys, m->slots[i].pid, &len);
+			int64_t v = key_number(k, len);
+			stay += !(v >= 0 && (size_t)v < n_values);
+		}
+		while (cap > 1024 && stay * 4 < cap)
+			cap /= 2;
+	}
+	struct cslot *slots = same_hash ? NULL : xmallocn(cap, sizeof *slots);
+	if (!same_hash && !slots)
+		return -1;
+	if (n_values > m->n_values) {
+		uint32_t *by_value = xreallocn(m->by_value, n_values, sizeof *by_value);
+		if (!by_value) {
+			free(slots);
+			return -1;
+		}
+		memset(by_value + m->n_values, 0, (n_values - m->n_values) * sizeof *by_value);
+		m->by_value = by_value;
+	}
+	m->n_values = n_values;
+	if (same_hash)
+		return 0;
+	memset(slots, 0, cap * sizeof *slots);
+	size_t n_hashed = 0, n_numbers_hashed = 0;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->slots[i].tag)
+			continue;
+		uint32_t pid = m->slots[i].pid;
+		size_t len;
+		const char *k = strs_get(&m->keys, pid, &len);
+		int64_t v = key_number(k, len);
+		if (v >= 0 && (size_t)v < n_values) {
+			m->by_value[v] = pid + 1;
+			continue;
+		}
+		uint64_t h = strmap_hash(k, len);
+		size_t j = h & (cap - 1);
+		while (slots[j].tag)
+			j = (j + 1) & (cap - 1);
+		slots[j] = m->slots[i];
+		n_hashed++;
+		n_numbers_hashed += v >= 0;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	m->n_hashed = n_hashed;
+	m->n_numbers_hashed = n_numbers_hashed;
+	return 0;
+}
+
+/* Numbers below this many are kept in the array part however few they are
+ * (up to 4 MB of it); above, while they fill at least about half of it. */
+#define ARRAY_FREE ((size_t)1 << 20)
+
+/* Finds key p[0..n) (n > 0), whose key_number is v and hash h (0: not
+ * computed yet), or adds it as provisional id m->n. Returns 0, or -1 when
+ * out of memory or past MAX_ROWS keys (the map unchanged). */
+static int cmap_ref(struct cmap *m, const char *p, size_t n, int64_t v, uint64_t h,
+		    uint32_t *pid, int *added)
+{
+	size_t slot = 0;
+	*added = 0;
+	if (v >= 0 && (size_t)v < m->n_values) {
+		if (m->by_value[v]) {
+			*pid = m->by_value[v] - 1;
+			return 0;
+		}
+	} else {
+		if (!h)
+			h = strmap_hash(p, n);
+		int64_t found = hash_find(m, p, n, h, &slot);
+		if (found >= 0) {
+			*pid = (uint32_t)found;
+			return 0;
+		}
+	}
+	/* a new key */
 	if (m->n >= MAX_ROWS)
 		return -1;
-	if ((m->n + 1) * 10 > m->cap * 7) {
-		if (cmap_grow(m) != 0)
+	int in_array = v >= 0 && (size_t)v < m->n_values;
+	if (v >= 0 && !in_array && (size_t)v < (m->n_numbers + 1) * 2 + ARRAY_FREE) {
+		/* numbers are dense enough: grow the array to cover v; the keys
+		 * it now covers move over from the hash part */
+		size_t nv = m->n_values ? m->n_values * 2 : 1024;
+		while (nv <= (size_t)v)
+			nv *= 2;
+		if (cmap_regrow(m, nv, m->cap) != 0)
 			return -1;
-		mask = m->cap - 1;
-		for (i = h & mask; m->slots[i].tag; i = (i + 1) & mask)
-			;
+		in_array = 1;
+	} else if (!in_array && (m->n_hashed + 1) * 10 > m->cap * 7) {
+		if (cmap_regrow(m, m->n_values, m->cap * 2) != 0)
+			return -1;
+		(void)hash_find(m, p, n, h, &slot);
 	}
-	size_t idx = m->n;
+	if (strs_push(&m->keys, p, n) != 0)
+		return -1;
+	*pid = (uint32_t)m->n;
+	if (in_array) {
+		m->by_value[v] = *pid + 1;
+	} else {
+		m->slots[slot].k8 = load8(p, n);
+		m->slots[slot].tag = cmap_tag(h, n);
+		m->slots[slot].pid = *pid;
+		m->n_hashed++;
+		m->n_numbers_hashed += v >= 0;
+	}
+	m->n_numbers += v >= 0;
+	m->n++;
+	*added = 1;
+	return 0;
+}
+
+/* Finds or adds customer_id p[0..n) (n > 0; key_number v, hash h or 0);
+ * *pid is its provisional id. by_ref: a reference (not a customers record)
+ * names it. */
+static int customer_ref(struct ds_builder *b, const char *p, size_t n, int64_t v,
+			uint64_t h, int by_ref, uint32_t *pid, int *added)
+{
+	size_t idx = b->cust.n;
 	if (idx >= b->cap_cust) {
 		size_t cap = b->cap_cust ? b->cap_cust * 2 : 1024;
 		uint8_t *st = realloc(b->cust_state, cap);
@@ -207,25 +476,80 @@ static int customer_ref(struct ds_builder *b, const char *p, size_t n,
 		b->cust_row = row;
 		b->cap_cust = cap;
 	}
-	if (strs_push(&m->keys, p, n) != 0)
+	if (cmap_ref(&b->cust, p, n, v, h, pid, added) != 0)
 		return -1;
-	m->slots[i].k8 = k8;
-	m->slots[i].tag = tag;
-	m->slots[i].pid = (uint32_t)idx;
-	m->n++;
-	b->cust_state[idx] = CUST_REFERENCED;
-	b->cust_row[idx] = NO_ROW;
-	*pid = (uint32_t)idx;
-	*added = 1;
+	if (*added) {
+		b->cust_state[idx] = (uint8_t)(CUST_REFERENCED | (by_ref ? CUST_BY_REF : 0));
+		b->cust_row[idx] = NO_ROW;
+	}
 	return 0;
 }
 
-/* Makes room for one more row. */
-static int btable_grow(struct btable *t)
+/* Holds back the reference p[0..n) of row `row` of entity, prefetching
+ * what its lookup will read. The ring has room. */
+static void hold(struct ds_builder *b, int entity, size_t row, const char *p, size_t n)
 {
-	if (t->n < t->cap)
+	struct held *x = &b->held[(b->held_first + b->n_held) % HOLD];
+	const struct cmap *m = &b->cust;
+	x->v = key_number(p, n);
+	x->h = 0;
+	if (x->v >= 0 && (size_t)x->v < m->n_values) {
+		__builtin_prefetch(&m->by_value[x->v]);
+	} else {
+		x->h = strmap_hash(p, n);
+		__builtin_prefetch(&m->slots[x->h & (m->cap - 1)]);
+	}
+	x->row = (uint32_t)row;
+	x->entity = (uint8_t)entity;
+	x->n = (uint8_t)n;
+	memcpy(x->key, p, n);
+	b->n_held++;
+}
+
+/* Looks up the oldest held reference and gives its row the customer. */
+static int resolve_one(struct ds_builder *b)
+{
+	const struct held *x = &b->held[b->held_first];
+	uint32_t pid;
+	int added;
+	if (customer_ref(b, x->key, x->n, x->v, x->h, 1, &pid, &added) != 0)
+		return -1;
+	b->t[x->entity].cust[x->row] = pid;
+	b->held_stubs += added;
+	b->held_first = (b->held_first + 1) % HOLD;
+	b->n_held--;
+	return 0;
+}
+
+/* Looks up every held reference. */
+static int resolve_held(struct ds_builder *b)
+{
+	while (b->n_held)
+		if (resolve_one(b) != 0)
+			return -1;
+	return 0;
+}
+
+int ds_builder_flush(struct ds_builder *b, int64_t *stubs, struct crm_err *err)
+{
+	*stubs = 0;
+	if (resolve_held(b) != 0)
+		return crm_err_set(err, CRM_ENOMEM, "dataset builder: out of memory");
+	*stubs = b->held_stubs;
+	b->held_stubs = 0;
+	return CRM_OK;
+}
+
+/* ------------------------------------------------------------- adding */
+
+/* Makes room for `need` rows. */
+static int btable_reserve(struct btable *t, size_t need)
+{
+	if (need <= t->cap)
 		return 0;
-	size_t cap = t->cap ? t->cap * 2 : 1024;
+	size_t cap = t->cap ? t->cap : 1024;
+	while (cap < need)
+		cap *= 2;
 	if (cap > MAX_ROWS + 1)
 		cap = MAX_ROWS + 1;
 	uint32_t *cust = xreallocn(t->cust, cap, sizeof *cust);
@@ -263,7 +587,7 @@ static int btable_grow(struct btable *t)
 static int bcol_materialize(struct bcol *c, size_t n, size_t cap)
 {
 	if (c->kind == CRM_COL_I64) {
-		c->i64 = xmallocn(cap, sizeof *c->i64);
+		c->i64 = xmallocn(cap ? cap : 1, sizeof *c->i64);
 		if (!c->i64)
 			goto fail;
 		for (size_t i = 0; i < n; i++)
@@ -286,9 +610,14 @@ fail:
 	return -1;
 }
 
-static int is_event_time(const struct ent_desc *d, size_t f)
+static void widen_range(struct ds_builder *b, int64_t lo, int64_t hi)
 {
-	return d->fields[f].type == FT_TIME || (int)f == d->time_field;
+	if (lo == CRM_NA)
+		return;
+	if (b->first_at == CRM_NA || lo < b->first_at)
+		b->first_at = lo;
+	if (b->last_at == CRM_NA || hi > b->last_at)
+		b->last_at = hi;
 }
 
 int ds_builder_add(struct ds_builder *b, const struct ent_record *rec,
@@ -296,29 +625,31 @@ int ds_builder_add(struct ds_builder *b, const struct ent_record *rec,
 {
 	if (stub_created)
 		*stub_created = 0;
-	const struct ent_desc *d = ent_get(rec->entity);
-	if (!d)
+	if (rec->entity < 0 || rec->entity >= CRM_N_ENTITIES)
 		return crm_err_set(err, CRM_EINVAL, "line %ld: unknown entity %d",
 				   rec->line, rec->entity);
 	struct btable *t = &b->t[rec->entity];
+	const struct ent_desc *d = t->d;
+	if (t->segs && flatten(t) != 0)
+		return crm_err_set(err, CRM_ENOMEM, "line %ld: %s: out of memory building the dataset",
+				   rec->line, d->name);
 	if (t->n >= MAX_ROWS)
 		return crm_err_set(err, CRM_ERANGE, "line %ld: %s: more than %zu rows",
 				   rec->line, d->name, MAX_ROWS);
 
 	/* validate everything before changing anything: a rejected record
 	 * leaves the builder as it was */
-	uint32_t codes[CRM_MAX_FIELDS] = { 0 };
-	for (size_t f = 0; f < d->n_fields; f++) {
+	uint32_t codes[CRM_MAX_FIELDS];
+	for (size_t k = 0; k < t->n_enums; k++) {
+		size_t f = t->enums[k];
 		const struct ent_field *fd = &d->fields[f];
 		const struct ent_value *v = &rec->v[f];
-		if (fd->type != FT_ENUM || !v->set || (v->s && v->n == 0))
+		codes[f] = 0;
+		if (!v->set || (v->s && v->n == 0))
 			continue;
-		int n_values = 0;
-		while (fd->values[n_values])
-			n_values++;
 		/* the text when there is one, else the code ingest put in i */
 		int64_t code = v->s ? ent_enum_code(fd, v->s, v->n) : v->i;
-		if (code <= 0 || code > n_values)
+		if (code <= 0 || code > t->n_values[f])
 			return crm_err_set(err, CRM_EINVAL, "line %ld: %s: field %s: '%.*s' is not one of its values",
 					   rec->line, d->name, fd->name,
 					   v->s ? (int)(v->n > 64 ? 64 : v->n) : 0, v->s ? v->s : "");
@@ -334,14 +665,20 @@ int ds_builder_add(struct ds_builder *b, const struct ent_record *rec,
 		return crm_err_set(err, CRM_EINVAL, "line %ld: %s: field customer_id: missing",
 				   rec->line, d->name);
 
-	if (btable_grow(t) != 0)
+	/* a reference is held back when the caller does not ask about stubs;
+	 * otherwise, and for customers records, what is held is looked up
+	 * first, so that stubs are made in the order of the records */
+	int defer = has_ref && !stub_created && rec->entity != CRM_CUSTOMERS &&
+		    ref->n <= HOLD_KEY;
+	if (defer ? b->n_held == HOLD && resolve_one(b) != 0 : b->n_held && resolve_held(b) != 0)
+		goto nomem;
+	if (t->n == t->cap && btable_reserve(t, t->n + 1) != 0)
 		goto nomem;
 	size_t row = t->n;
-	for (size_t f = 0; f < d->n_fields; f++) {
+	for (size_t k = 0; k < t->n_kept; k++) {
+		size_t f = t->kept[k];
 		struct bcol *c = &t->col[f];
 		const struct ent_value *v = &rec->v[f];
-		if (c->kind == CRM_COL_NONE)
-			continue;
 		int has;
 		if (c->field->type == FT_ENUM)
 			has = codes[f] != 0;
@@ -376,31 +713,31 @@ int ds_builder_add(struct ds_builder *b, const struct ent_record *rec,
 	}
 
 	uint32_t pid = CRM_NO_CUSTOMER;
-	if (has_ref) {
+	if (has_ref && !defer) {
 		int added = 0;
-		if (customer_ref(b, ref->s, ref->n, &pid, &added) != 0)
+		int by_ref = rec->entity != CRM_CUSTOMERS;
+		if (customer_ref(b, ref->s, ref->n, key_number(ref->s, ref->n), 0, by_ref, &pid,
+				 &added) != 0)
 			goto nomem;
 		if (rec->entity == CRM_CUSTOMERS) {
 			/* a customer given twice keeps its last record */
 			uint8_t st = is_stub ? CUST_STUB_RECORD : CUST_RECORD;
-			if (b->cust_state[pid] < st)
-				b->cust_state[pid] = st;
+			if ((b->cust_state[pid] & CUST_LEVEL) < st)
+				b->cust_state[pid] = (uint8_t)((b->cust_state[pid] & ~CUST_LEVEL) | st);
 			b->cust_row[pid] = (uint32_t)row;
 		} else if (added && stub_created) {
 			*stub_created = 1;
 		}
 	}
 	t->cust[row] = pid;
+	if (defer)
+		hold(b, rec->entity, row, ref->s, ref->n);
 	if (t->seq)
 		t->seq[row] = rec->seq;
-	for (size_t f = 0; f < d->n_fields; f++) {
-		const struct ent_value *v = &rec->v[f];
-		if (v->set && t->col[f].kind == CRM_COL_I64 && is_event_time(d, f)) {
-			if (b->first_at == CRM_NA || v->i < b->first_at)
-				b->first_at = v->i;
-			if (b->last_at == CRM_NA || v->i > b->last_at)
-				b->last_at = v->i;
-		}
+	for (size_t k = 0; k < t->n_times; k++) {
+		const struct ent_value *v = &rec->v[t->times[k]];
+		if (v->set)
+			widen_range(b, v->i, v->i);
 	}
 	t->n++;
 	return CRM_OK;
@@ -412,6 +749,247 @@ nomem:
 			t->col[f].str.n = t->n;
 	return crm_err_set(err, CRM_ENOMEM, "line %ld: %s: out of memory building the dataset",
 			   rec->line, d->name);
+}
+
+/* ------------------------------------------------------------- merging */
+
+/* Appends src's rows of column f after dst's n0 rows (dst has room for n0 +
+ * n1). On failure dst's rows n0.. are not valid. */
+static int bcol_append(struct bcol *dc, struct bcol *sc, size_t n0, size_t n1, size_t cap)
+{
+	if (!sc->present) {
+		if (!dc->present)
+			return 0;
+		for (size_t i = n0; i < n0 + n1; i++) {
+			if (dc->kind == CRM_COL_I64)
+				dc->i64[i] = CRM_NA;
+			else if (dc->kind == CRM_COL_CAT)
+				dc->cat[i] = 0;
+			else if (strs_push(&dc->str, "", 0) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (!dc->present && bcol_materialize(dc, n0, cap) != 0)
+		return -1;
+	if (dc->kind == CRM_COL_I64) {
+		memcpy(dc->i64 + n0, sc->i64, n1 * sizeof *sc->i64);
+	} else if (dc->kind == CRM_COL_CAT && dc->field->type == FT_ENUM) {
+		memcpy(dc->cat + n0, sc->cat, n1 * sizeof *sc->cat);
+	} else if (dc->kind == CRM_COL_CAT) {
+		/* the source's codes in the destination's dictionary */
+		size_t nk = sc->dict.n;
+		uint32_t *recode = xmallocn(nk + 1, sizeof *recode);
+		if (!recode)
+			return -1;
+		recode[0] = 0;
+		for (size_t k = 0; k < nk; k++) {
+			size_t len, idx;
+			int added;
+			const char *s = strs_get(&sc->dict.keys, k, &len);
+			if (strmap_put(&dc->dict, s, len, 0, &idx, &added) != 0) {
+				free(recode);
+				return -1;
+			}
+			recode[k + 1] = (uint32_t)idx + 1;
+		}
+		for (size_t i = 0; i < n1; i++)
+			dc->cat[n0 + i] = recode[sc->cat[i]];
+		free(recode);
+	} else {
+		for (size_t i = 0; i < n1; i++) {
+			size_t len;
+			const char *s = strs_get(&sc->str, i, &len);
+			if (strs_push(&dc->str, s, len) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Appends the rows of st after dt's (st's provisional ids mapped by
+ * pid_of, NULL: the same) and releases st's storage. dt has room. On
+ * failure dt's rows past its n are not valid. */
+static int append_rows(struct btable *dt, struct btable *st, const uint32_t *pid_of)
+{
+	size_t n0 = dt->n, n1 = st->n;
+	for (size_t f = 0; f < dt->d->n_fields; f++) {
+		if (dt->col[f].kind == CRM_COL_NONE)
+			continue;
+		if (bcol_append(&dt->col[f], &st->col[f], n0, n1, dt->cap) != 0) {
+			/* take back what was appended to the string columns */
+			for (size_t g = 0; g <= f; g++)
+				if (dt->col[g].kind == CRM_COL_STR && dt->col[g].present &&
+				    dt->col[g].str.n > n0)
+					dt->col[g].str.n = n0;
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < n1; i++) {
+		uint32_t c = st->cust[i];
+		dt->cust[n0 + i] = c == CRM_NO_CUSTOMER || !pid_of ? c : pid_of[c];
+	}
+	if (dt->seq)
+		memcpy(dt->seq + n0, st->seq, n1 * sizeof *st->seq);
+	dt->n = n0 + n1;
+	btable_fini(st);
+	return 0;
+}
+
+/* The rows of t and of its segments. */
+static size_t all_rows(const struct btable *t)
+{
+	size_t n = t->n;
+	for (const struct segment *sg = t->segs; sg; sg = sg->next)
+		n += sg->t.n;
+	return n;
+}
+
+/* Copies t's segments into t, so that rows can be added after them. */
+static int flatten(struct btable *t)
+{
+	if (t->segs && btable_reserve(t, all_rows(t)) != 0)
+		return -1;
+	while (t->segs) {
+		struct segment *sg = t->segs;
+		if (append_rows(t, &sg->t, sg->pid_of) != 0)
+			return -1;
+		t->segs = sg->next;
+		free(sg);
+	}
+	return 0;
+}
+
+/* 1 if t's rows can stay in a segment: every column with values holds
+ * numbers or enum codes, and no natural key or occurrence number orders
+ * rows of equal time (their position does, see finish_events). */
+static int table_simple(const struct btable *t)
+{
+	if (t->seq)
+		return 0;
+	for (size_t f = 0; f < t->d->n_fields; f++) {
+		const struct bcol *c = &t->col[f];
+		if (c->kind == CRM_COL_NONE || !c->present)
+			continue;
+		if (c->kind == CRM_COL_STR || (c->kind == CRM_COL_CAT && c->field->type != FT_ENUM))
+			return 0;
+	}
+	for (const int *k = t->d->key; *k >= 0; k++)
+		if (t->col[*k].kind != CRM_COL_NONE && t->col[*k].present)
+			return 0;
+	return 1;
+}
+
+int ds_builder_merge(struct ds_builder *dst, struct ds_builder *src,
+		     int64_t *stubs, struct crm_err *err)
+{
+	struct pid_map *map = NULL;   /* src provisional id -> dst's */
+	int64_t n_stubs = 0;
+	int rc = CRM_ENOMEM, kept = 0;
+	if (stubs)
+		*stubs = 0;
+	/* what src made of its held references are stubs of src: counted below */
+	size_t n_ids = src->cust.n + src->n_held + 1;
+	if (n_ids > (SIZE_MAX - sizeof *map) / sizeof map->id[0])
+		goto done;
+	map = malloc(sizeof *map + n_ids * sizeof map->id[0]);
+	if (!map || resolve_held(dst) != 0 || resolve_held(src) != 0)
+		goto done;
+	uint32_t *pid_of = map->id;
+	for (size_t p = 0; p < src->cust.n; p++) {
+		size_t len;
+		const char *k = strs_get(&src->cust.keys, p, &len);
+		int added;
+		int by_ref = (src->cust_state[p] & CUST_BY_REF) != 0;
+		if (customer_ref(dst, k, len, key_number(k, len), 0, by_ref, &pid_of[p], &added) != 0)
+			goto done;
+		n_stubs += added && by_ref;
+	}
+	for (int e = 0; e < CRM_N_ENTITIES; e++) {
+		struct btable *dt = &dst->t[e], *st = &src->t[e];
+		size_t n0 = dt->n, n1 = st->n;
+		if (n1 == 0)
+			continue;
+		if (all_rows(dt) + n1 > MAX_ROWS) {
+			rc = crm_err_set(err, CRM_ERANGE, "%s: more than %zu rows", dt->d->name, MAX_ROWS);
+			goto fail;
+		}
+		if (e != CRM_CUSTOMERS && table_simple(dt) && table_simple(st)) {
+			struct segment *sg = malloc(sizeof *sg), **tail = &dt->segs;
+			if (!sg || flatten(st) != 0) {
+				free(sg);
+				goto done;
+			}
+			sg->t = *st;
+			sg->pid_of = pid_of;
+			sg->next = NULL;
+			memset(st, 0, sizeof *st);
+			st->d = dt->d;
+			while (*tail)
+				tail = &(*tail)->next;
+			*tail = sg;
+			kept = 1;
+			continue;
+		}
+		if (flatten(dt) != 0 || btable_reserve(dt, dt->n + n1) != 0)
+			goto done;
+		n0 = dt->n;
+		if (append_rows(dt, st, pid_of) != 0)
+			goto done;
+		if (e == CRM_CUSTOMERS) {
+			for (size_t p = 0; p < src->cust.n; p++) {
+				uint32_t q = pid_of[p];
+				uint8_t level = src->cust_state[p] & CUST_LEVEL;
+				if ((dst->cust_state[q] & CUST_LEVEL) < level)
+					dst->cust_state[q] = (uint8_t)((dst->cust_state[q] & ~CUST_LEVEL) | level);
+				if (src->cust_row[p] != NO_ROW)
+					dst->cust_row[q] = (uint32_t)n0 + src->cust_row[p];
+			}
+		}
+	}
+	widen_range(dst, src->first_at, src->last_at);
+	if (stubs)
+		*stubs = n_stubs;
+	rc = CRM_OK;
+done:
+	if (rc == CRM_ENOMEM)
+		rc = crm_err_set(err, CRM_ENOMEM, "dataset builder: out of memory merging");
+fail:
+	if (map && kept) {
+		map->next = dst->pid_maps;
+		dst->pid_maps = map;
+	} else {
+		free(map);
+	}
+	ds_builder_free(src);
+	return rc;
+}
+
+/* ------------------------------------------------------------ threads */
+
+/* The cores to use: those online, at most MAX_THREADS. */
+static size_t n_cores(void)
+{
+	long k = sysconf(_SC_NPROCESSORS_ONLN);
+	return k < 1 ? 1 : k > MAX_THREADS ? MAX_THREADS : (size_t)k;
+}
+
+/* Runs fn on each of the n jobs of `size` bytes at jobs, job 0 on the
+ * calling thread and the others on threads of their own (on the calling
+ * thread when one cannot be started), and returns when all are done. */
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, size_t n)
+{
+	pthread_t th[MAX_PARTS];
+	int started[MAX_PARTS] = { 0 };
+	for (size_t k = 1; k < n; k++)
+		started[k] = pthread_create(&th[k], NULL, fn, (char *)jobs + k * size) == 0;
+	fn(jobs);
+	for (size_t k = 1; k < n; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			fn((char *)jobs + k * size);
+	}
 }
 
 /* ------------------------------------------------------------ sorting */
@@ -476,12 +1054,12 @@ static int cmp_pool_idx(const void *a, const void *b, void *ctx)
 	return cmp_bytes(px, nx, py, ny);
 }
 
-/* order[k] = index of the k-th string of pool s in byte order. A radix sort
- * on 8 bytes after the common prefix, then a full comparison inside runs
- * of equal keys. */
-static int sort_strings(const struct crm_strings *s, uint32_t *order)
+/* order[k] = index of the k-th string of pool s in byte order, of the n
+ * strings which[0..n) (NULL: all of s). A radix sort on 8 bytes after the
+ * common prefix, then a full comparison inside runs of equal keys. */
+static int sort_strings(const struct crm_strings *s, const uint32_t *which, size_t n,
+			uint32_t *order)
 {
-	size_t n = s->n;
 	if (n == 0)
 		return 0;
 	struct kv *a = xmallocn(n, sizeof *a), *tmp = xmallocn(n, sizeof *tmp);
@@ -491,11 +1069,11 @@ static int sort_strings(const struct crm_strings *s, uint32_t *order)
 		return -1;
 	}
 	size_t n0;
-	const char *s0 = strs_get(s, 0, &n0);
+	const char *s0 = strs_get(s, which ? which[0] : 0, &n0);
 	size_t lcp = n0;
 	for (size_t i = 1; i < n && lcp > 0; i++) {
 		size_t ni;
-		const char *si = strs_get(s, i, &ni);
+		const char *si = strs_get(s, which ? which[i] : i, &ni);
 		size_t k = 0;
 		while (k < lcp && k < ni && si[k] == s0[k])
 			k++;
@@ -503,9 +1081,10 @@ static int sort_strings(const struct crm_strings *s, uint32_t *order)
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t ni;
-		const char *si = strs_get(s, i, &ni);
+		uint32_t ix = which ? which[i] : (uint32_t)i;
+		const char *si = strs_get(s, ix, &ni);
 		a[i].key = prefix_key(si, ni, lcp);
-		a[i].val = (uint32_t)i;
+		a[i].val = ix;
 	}
 	radix_sort_kv(a, tmp, n);
 	for (size_t i = 0; i < n;) {
@@ -521,6 +1100,75 @@ static int sort_strings(const struct crm_strings *s, uint32_t *order)
 	free(a);
 	free(tmp);
 	return 0;
+}
+
+/* order[k] = the provisional id of the k-th customer in byte order of
+ * customer_id. The numbers of the array part need no sort: walking 0..N-1
+ * in the order of their decimal text (a preorder walk of the tree of digit
+ * strings: 0, 1, 10, 100, ..., 101, ..., 11, ...) and keeping those in use
+ * gives them in byte order. The hash part's keys are sorted, and the two
+ * runs merged. */
+static int customer_order(const struct cmap *m, uint32_t *order)
+{
+	uint32_t *others = xmallocn(m->n_hashed + 1, sizeof *others);
+	uint32_t *sorted = xmallocn(m->n_hashed + 1, sizeof *sorted);
+	size_t n_others = 0, k = 0, o = 0;
+	int rc = -1;
+	if (!others || !sorted)
+		goto done;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].tag)
+			others[n_others++] = m->slots[i].pid;
+	if (sort_strings(&m->keys, others, n_others, sorted) != 0)
+		goto done;
+	size_t nv = m->n_values;
+	for (size_t step = 0, v = 0; step < nv; step++) {
+		if (m->by_value[v]) {
+			uint32_t pid = m->by_value[v] - 1;
+			if (o < n_others) {
+				/* the hash part's keys that come before this number */
+				char text[16];
+				size_t tn = 0;
+				for (size_t x = v; ; x /= 10) {
+					text[tn++] = (char)('0' + x % 10);
+					if (x < 10)
+						break;
+				}
+				for (size_t i = 0; i < tn / 2; i++) {
+					char t = text[i];
+					text[i] = text[tn - 1 - i];
+					text[tn - 1 - i] = t;
+				}
+				for (; o < n_others; o++) {
+					size_t len;
+					const char *key = strs_get(&m->keys, sorted[o], &len);
+					if (cmp_bytes(key, len, text, tn) > 0)
+						break;
+					order[k++] = sorted[o];
+				}
+			}
+			order[k++] = pid;
+		}
+		/* the next number in text order below nv */
+		if (v == 0)
+			v = 1;
+		else if (v * 10 < nv)
+			v *= 10;
+		else {
+			if (v + 1 >= nv)
+				v /= 10;
+			v++;
+			while (v % 10 == 0)
+				v /= 10;
+		}
+	}
+	while (o < n_others)
+		order[k++] = sorted[o++];
+	rc = k == m->n ? 0 : -1;
+done:
+	free(others);
+	free(sorted);
+	return rc;
 }
 
 /* Replaces the insertion-order dictionary of an FT_CAT column by one in
@@ -543,7 +1191,7 @@ static int finish_dict(struct bcol *c, size_t n, struct crm_column *out)
 	uint32_t *order = xmallocn(nk, sizeof *order);
 	uint32_t *recode = xmallocn(nk + 1, sizeof *recode);
 	int rc = -1;
-	if (!order || !recode || sort_strings(&c->dict.keys, order) != 0)
+	if (!order || !recode || sort_strings(&c->dict.keys, NULL, nk, order) != 0)
 		goto done;
 	recode[0] = 0;
 	for (size_t k = 0; k < nk; k++) {
@@ -566,91 +1214,72 @@ done:
 /* How far ahead the gathers prefetch: their reads are at random rows. */
 #define AHEAD 16
 
-/* Moves column c into out in the row order src (n_out rows; NO_ROW gives a
- * missing value) and releases c's storage. `permutation`: src is a
- * permutation of all of c's rows (no NO_ROW). */
-static int gather_col(struct bcol *c, const uint32_t *src, size_t n_out,
-		      int permutation, struct crm_column *out)
+/* Fills out, a column missing everywhere, for n rows. */
+static int missing_col(int kind, size_t n, struct crm_column *out)
 {
-	out->kind = c->kind;
-	if (c->kind == CRM_COL_I64) {
-		int64_t *v = xmallocn(n_out, sizeof *v);
-		if (!v)
+	out->kind = kind;
+	if (kind == CRM_COL_I64) {
+		out->i64 = xmallocn(n ? n : 1, sizeof *out->i64);
+		if (!out->i64)
 			return -1;
-		if (!c->present) {
-			for (size_t i = 0; i < n_out; i++)
-				v[i] = CRM_NA;
-		} else if (permutation) {
-			for (size_t i = 0; i < n_out; i++) {
-				if (i + AHEAD < n_out)
-					__builtin_prefetch(&c->i64[src[i + AHEAD]]);
-				v[i] = c->i64[src[i]];
-			}
-		} else {
-			for (size_t i = 0; i < n_out; i++)
-				v[i] = src[i] == NO_ROW ? CRM_NA : c->i64[src[i]];
-		}
-		out->i64 = v;
-	} else if (c->kind == CRM_COL_CAT) {
-		/* calloc: a column missing everywhere stays untouched zero pages */
-		uint32_t *v = calloc(n_out ? n_out : 1, sizeof *v);
-		if (!v)
+		for (size_t i = 0; i < n; i++)
+			out->i64[i] = CRM_NA;
+	} else if (kind == CRM_COL_CAT) {
+		/* calloc: untouched zero pages */
+		out->cat = calloc(n ? n : 1, sizeof *out->cat);
+		if (!out->cat)
 			return -1;
-		if (c->present && permutation) {
-			for (size_t i = 0; i < n_out; i++) {
-				if (i + AHEAD < n_out)
-					__builtin_prefetch(&c->cat[src[i + AHEAD]]);
-				v[i] = c->cat[src[i]];
-			}
-		} else if (c->present) {
-			for (size_t i = 0; i < n_out; i++)
-				v[i] = src[i] == NO_ROW ? 0 : c->cat[src[i]];
-		}
-		out->cat = v;
-	} else if (c->kind == CRM_COL_STR) {
-		const uint64_t *off = c->str.off;
-		const char *bytes = c->str.bytes;
-		size_t total = 0;
-		if (!c->present) {
-			total = n_out;
-		} else if (permutation) {
-			total = off ? (size_t)off[c->str.n] : 0;
-		} else {
-			for (size_t i = 0; i < n_out; i++)
-				total += src[i] == NO_ROW ? 1 : (size_t)(off[src[i] + 1] - off[src[i]]);
-		}
+	} else if (kind == CRM_COL_STR) {
 		struct crm_strings *s = &out->str;
-		/* all empty: n NULs, from calloc's untouched zero pages */
-		s->bytes = c->present ? malloc(total ? total : 1) : calloc(total ? total : 1, 1);
-		s->off = xmallocn(n_out + 1, sizeof *s->off);
+		s->bytes = calloc(n ? n : 1, 1);   /* n NULs */
+		s->off = xmallocn(n + 1, sizeof *s->off);
 		if (!s->bytes || !s->off)
 			return -1;
-		s->cap_bytes = total ? total : 1;
-		s->cap_n = n_out + 1;
-		s->n = n_out;
-		s->off[0] = 0;
-		if (!c->present) {
-			for (size_t i = 0; i < n_out; i++)
-				s->off[i + 1] = i + 1;
+		s->cap_bytes = n ? n : 1;
+		s->cap_n = n + 1;
+		s->n = n;
+		for (size_t i = 0; i <= n; i++)
+			s->off[i] = i;
+	}
+	return 0;
+}
+
+/* Moves string column c into out in the row order src (n_out rows; NO_ROW
+ * gives an empty string) and releases c's storage. */
+static int gather_str(struct bcol *c, const uint32_t *src, size_t n_out,
+		      struct crm_column *out)
+{
+	const uint64_t *off = c->str.off;
+	const char *bytes = c->str.bytes;
+	size_t total = 0;
+	out->kind = CRM_COL_STR;
+	for (size_t i = 0; i < n_out; i++)
+		total += src[i] == NO_ROW ? 1 : (size_t)(off[src[i] + 1] - off[src[i]]);
+	struct crm_strings *s = &out->str;
+	s->bytes = malloc(total ? total : 1);
+	s->off = xmallocn(n_out + 1, sizeof *s->off);
+	if (!s->bytes || !s->off)
+		return -1;
+	s->cap_bytes = total ? total : 1;
+	s->cap_n = n_out + 1;
+	s->n = n_out;
+	s->off[0] = 0;
+	uint64_t pos = 0;
+	for (size_t i = 0; i < n_out; i++) {
+		/* the offset AHEAD rows on, then the bytes it points to */
+		if (i + 2 * AHEAD < n_out && src[i + 2 * AHEAD] != NO_ROW)
+			__builtin_prefetch(&off[src[i + 2 * AHEAD]]);
+		if (i + AHEAD < n_out && src[i + AHEAD] != NO_ROW)
+			__builtin_prefetch(bytes + off[src[i + AHEAD]]);
+		uint32_t r = src[i];
+		if (r == NO_ROW) {
+			s->bytes[pos++] = '\0';
 		} else {
-			uint64_t pos = 0;
-			for (size_t i = 0; i < n_out; i++) {
-				/* the offset AHEAD rows on, then the bytes it points to */
-				if (i + 2 * AHEAD < n_out && src[i + 2 * AHEAD] != NO_ROW)
-					__builtin_prefetch(&off[src[i + 2 * AHEAD]]);
-				if (i + AHEAD < n_out && src[i + AHEAD] != NO_ROW)
-					__builtin_prefetch(bytes + off[src[i + AHEAD]]);
-				uint32_t r = src[i];
-				if (r == NO_ROW) {
-					s->bytes[pos++] = '\0';
-				} else {
-					size_t len = (size_t)(off[r + 1] - off[r]);   /* with its NUL */
-					memcpy(s->bytes + pos, bytes + off[r], len);
-					pos += len;
-				}
-				s->off[i + 1] = pos;
-			}
+			size_t len = (size_t)(off[r + 1] - off[r]);   /* with its NUL */
+			memcpy(s->bytes + pos, bytes + off[r], len);
+			pos += len;
 		}
+		s->off[i + 1] = pos;
 	}
 	bcol_fini(c);
 	return 0;
@@ -732,100 +1361,453 @@ static void sort_range(const struct btable *t, const int64_t *time, uint32_t *pe
 		perm[i] = tmp[i].row;
 }
 
-/* Sorts event table bt into out: customer ids (already dense in bt->cust),
- * then time, then key. */
-static int finish_events(struct btable *bt, size_t n_customers,
-			 struct crm_table *out)
-{
-	size_t n = bt->n;
-	const struct ent_desc *d = bt->d;
-	int has_customer = d->customer_field >= 0;
-	uint32_t *perm = xmallocn(n, sizeof *perm);
-	uint64_t *pos = NULL;
-	struct trow *tmp = NULL;
-	int rc = -1;
-	out->n = n;
-	if (!perm)
-		goto done;
-	for (size_t f = 0; f < d->n_fields; f++)
-		if (bt->col[f].kind == CRM_COL_CAT &&
-		    finish_dict(&bt->col[f], n, &out->col[f]) != 0)
-			goto done;
+/* ----------------------------------------------- laying out an event table */
 
-	/* counting sort by customer; rows without one go last */
-	pos = calloc(n_customers + 2, sizeof *pos);
-	if (!pos)
-		goto done;
-	if (has_customer) {
-		for (size_t i = 0; i < n; i++) {
-			uint32_t c = bt->cust[i];
-			pos[(c == CRM_NO_CUSTOMER ? n_customers : c) + 1]++;
+/* A column scattered into its place while the rows are placed. */
+struct scol {
+	int kind;                  /* CRM_COL_I64 or CRM_COL_CAT */
+	const void *src;           /* the builder's values, by builder row */
+	void *dst;                 /* the output's, by output row */
+};
+
+/* One part of a table's layout, run on a thread of its own. The steps:
+ * count the rows of each customer in a part of the rows of one source (the
+ * table, or one of its segments); place those rows (perm, and the scattered
+ * columns); put the rows of a part of the customers in order; fill the
+ * customer column of a part of the customers. */
+struct part {
+	struct btable *rows;       /* count, place: the source of the rows */
+	const uint32_t *pid_of;    /* count: its provisional ids -> the builder's, or NULL */
+	const struct btable *bt;   /* order: the table (for its keys) */
+	size_t lo, hi;             /* rows (count, place) or buckets (order, fill) */
+	size_t n_customers;        /* bucket and count index n_customers: no customer */
+	uint32_t *cnt;             /* count, place: this part's counts by provisional
+	                              id, then its next output row */
+	uint32_t *perm;            /* output row -> builder row, or NULL */
+	struct scol scol[CRM_MAX_FIELDS]; /* place, order: the scattered columns,
+	                              src those of `rows` (NULL: missing there) */
+	size_t n_scol;
+	const uint64_t *start;     /* order, fill: n_customers + 2 bucket starts */
+	const int64_t *time;       /* order: the builder's time column, or NULL */
+	const int64_t *out_time;   /* order: the output's time column, or NULL */
+	uint32_t *customer;        /* fill: the output customer column */
+	int rc;                    /* order: 0, or -1 when out of memory */
+};
+
+/* Counts the rows of each customer, the customers of a segment turned into
+ * the builder's provisional ids (and rows without one into n_customers) in
+ * place for place_part. */
+static void *count_part(void *arg)
+{
+	struct part *p = arg;
+	uint32_t *cust = p->rows->cust;
+	uint32_t none = (uint32_t)p->n_customers;
+	for (size_t i = p->lo; i < p->hi; i++) {
+		uint32_t c = cust[i];
+		c = c == CRM_NO_CUSTOMER ? none : p->pid_of ? p->pid_of[c] : c;
+		cust[i] = c;
+		p->cnt[c]++;
+	}
+	return NULL;
+}
+
+/* Copies row i of the scattered columns' sources to output row j. */
+static void scatter_row(const struct scol *scol, size_t n_scol, size_t i, size_t j)
+{
+	for (size_t k = 0; k < n_scol; k++) {
+		if (scol[k].kind == CRM_COL_I64)
+			((int64_t *)scol[k].dst)[j] =
+				scol[k].src ? ((const int64_t *)scol[k].src)[i] : CRM_NA;
+		else
+			((uint32_t *)scol[k].dst)[j] =
+				scol[k].src ? ((const uint32_t *)scol[k].src)[i] : 0;
+	}
+}
+
+static void *place_part(void *arg)
+{
+	struct part *p = arg;
+	const uint32_t *cust = p->rows->cust;
+	for (size_t i = p->lo; i < p->hi; i++) {
+		/* the rows land at random: fetch the counts and the lines
+		 * written a few rows ahead (a repeat customer's next row is one
+		 * place on, on the same line or the next) */
+		if (i + 2 * AHEAD < p->hi)
+			__builtin_prefetch(&p->cnt[cust[i + 2 * AHEAD]], 1);
+		if (i + AHEAD < p->hi) {
+			uint32_t ja = p->cnt[cust[i + AHEAD]];
+			for (size_t k = 0; k < p->n_scol; k++)
+				__builtin_prefetch((const char *)p->scol[k].dst +
+						   (size_t)ja * (p->scol[k].kind == CRM_COL_I64 ? 8 : 4), 1);
 		}
-	} else {
-		pos[n_customers + 1] = n;
+		uint32_t j = p->cnt[cust[i]]++;
+		if (p->perm)
+			p->perm[j] = (uint32_t)i;
+		scatter_row(p->scol, p->n_scol, i, j);
 	}
-	for (size_t c = 0; c <= n_customers; c++)
-		pos[c + 1] += pos[c];
-	if (has_customer) {
-		out->by_customer = xmallocn(n_customers + 1, sizeof *out->by_customer);
-		if (!out->by_customer)
-			goto done;
-		memcpy(out->by_customer, pos, (n_customers + 1) * sizeof *pos);
-	}
-	size_t max_range = 0;
-	for (size_t c = 0; c <= n_customers; c++)
-		if (pos[c + 1] - pos[c] > max_range)
-			max_range = (size_t)(pos[c + 1] - pos[c]);
+	return NULL;
+}
+
+static int cmp_trow_pos(const void *a, const void *b, void *ctx)
+{
+	const struct trow *x = a, *y = b;
+	(void)ctx;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Sorts output rows lo..lo+n of the scattered columns by (time, position):
+ * without key fields, the position (arrival order, the placing being stable)
+ * breaks ties. tmp and scratch hold n. */
+static void sort_placed(const struct part *p, size_t lo, size_t n, struct trow *tmp,
+			int64_t *scratch)
+{
 	for (size_t i = 0; i < n; i++) {
-		uint32_t c = has_customer ? bt->cust[i] : CRM_NO_CUSTOMER;
-		perm[pos[c == CRM_NO_CUSTOMER ? n_customers : c]++] = (uint32_t)i;
+		tmp[i].t = p->out_time[lo + i];
+		tmp[i].row = (uint32_t)i;
 	}
-	/* pos[c] is now the end of range c, i.e. the start of range c + 1 */
-	tmp = xmallocn(max_range ? max_range : 1, sizeof *tmp);
-	if (!tmp)
-		goto done;
-	const int64_t *time = NULL;
-	if (d->time_field >= 0 && bt->col[d->time_field].present)
-		time = bt->col[d->time_field].i64;
-	uint64_t lo = 0;
-	for (size_t c = 0; c <= n_customers; c++) {
-		sort_range(bt, time, perm + lo, (size_t)(pos[c] - lo), tmp);
-		lo = pos[c];
+	qsort_r(tmp, n, sizeof *tmp, cmp_trow_pos, NULL);
+	for (size_t k = 0; k < p->n_scol; k++) {
+		const struct scol *sc = &p->scol[k];
+		if (sc->kind == CRM_COL_I64) {
+			int64_t *v = (int64_t *)sc->dst + lo;
+			for (size_t i = 0; i < n; i++)
+				scratch[i] = v[tmp[i].row];
+			memcpy(v, scratch, n * sizeof *v);
+		} else {
+			uint32_t *v = (uint32_t *)sc->dst + lo, *s32 = (uint32_t *)scratch;
+			for (size_t i = 0; i < n; i++)
+				s32[i] = v[tmp[i].row];
+			memcpy(v, s32, n * sizeof *v);
+		}
+	}
+}
+
+/* Puts the rows of each customer (bucket) of the part in (time, key) order.
+ * With the time column placed, most ranges are seen to be in order by
+ * reading it straight through; the others are sorted and placed again:
+ * through perm when there are key fields to compare, else in place. */
+static void *order_part(void *arg)
+{
+	struct part *p = arg;
+	const struct btable *bt = p->bt;
+	struct trow *tmp = NULL;
+	int64_t *scratch = NULL;
+	size_t max_range = 0;
+	p->rc = 0;
+	if (!p->perm && !p->out_time)
+		return NULL;   /* no time, no keys: arrival order is the order */
+	for (size_t c = p->lo; c < p->hi; c++)
+		if (p->start[c + 1] - p->start[c] > max_range)
+			max_range = (size_t)(p->start[c + 1] - p->start[c]);
+	for (size_t c = p->lo; c < p->hi; c++) {
+		size_t lo = (size_t)p->start[c], n = (size_t)(p->start[c + 1] - p->start[c]);
+		if (n < 2)
+			continue;
+		if (p->out_time) {
+			const int64_t *t = p->out_time + lo;
+			const uint32_t *r = p->perm ? p->perm + lo : NULL;
+			size_t i = 1;
+			while (i < n && (t[i - 1] < t[i] ||
+					 (t[i - 1] == t[i] && (!r || cmp_rows_key(bt, r[i - 1], r[i]) < 0))))
+				i++;
+			if (i == n)
+				continue;
+		}
+		if (!tmp && !(tmp = xmallocn(max_range, sizeof *tmp))) {
+			p->rc = -1;
+			break;
+		}
+		if (!p->perm) {
+			if (!scratch && !(scratch = xmallocn(max_range, sizeof *scratch))) {
+				p->rc = -1;
+				break;
+			}
+			sort_placed(p, lo, n, tmp, scratch);
+			continue;
+		}
+		sort_range(bt, p->time, p->perm + lo, n, tmp);
+		for (size_t j = lo; j < lo + n; j++)
+			scatter_row(p->scol, p->n_scol, p->perm[j], j);
 	}
 	free(tmp);
-	tmp = NULL;
-	free(pos);
-	pos = NULL;
+	free(scratch);
+	return NULL;
+}
 
-	out->customer = xmallocn(n, sizeof *out->customer);
+static void *fill_part(void *arg)
+{
+	struct part *p = arg;
+	for (size_t c = p->lo; c < p->hi; c++) {
+		uint32_t id = c < p->n_customers ? (uint32_t)c : CRM_NO_CUSTOMER;
+		for (uint64_t i = p->start[c]; i < p->start[c + 1]; i++)
+			p->customer[i] = id;
+	}
+	return NULL;
+}
+
+/* Splits buckets 0..n_buckets-1 (bucket c holds rows start[c]..start[c+1])
+ * into k parts of about equal rows: part j is buckets cut[j]..cut[j+1]. */
+static void cut_buckets(const uint64_t *start, size_t n_buckets, size_t k, size_t *cut)
+{
+	uint64_t n = start[n_buckets];
+	cut[0] = 0;
+	for (size_t j = 1; j < k; j++) {
+		uint64_t want = n * j / k;
+		size_t lo = cut[j - 1], hi = n_buckets;
+		while (lo < hi) {
+			size_t m = lo + (hi - lo) / 2;
+			if (start[m] < want)
+				lo = m + 1;
+			else
+				hi = m;
+		}
+		cut[j] = lo;
+	}
+	cut[k] = n_buckets;
+}
+
+/* Lays out an event table without rows. */
+static int finish_empty(struct btable *bt, size_t n_customers, struct crm_table *out)
+{
+	const struct ent_desc *d = bt->d;
+	out->n = 0;
+	out->customer = malloc(sizeof *out->customer);
 	if (!out->customer)
-		goto done;
-	for (size_t i = 0; i < n; i++)
-		out->customer[i] = has_customer ? bt->cust[perm[i]] : CRM_NO_CUSTOMER;
-	free(bt->cust);
-	bt->cust = NULL;
-	free(bt->seq);
-	bt->seq = NULL;
-	/* columns with values first, then (with perm freed) the ones missing
-	 * everywhere, so that the peak is the data plus one column's copy */
-	int missing[CRM_MAX_FIELDS];
+		return -1;
+	if (d->customer_field >= 0 &&
+	    !(out->by_customer = calloc(n_customers + 1, sizeof *out->by_customer)))
+		return -1;
+	for (size_t f = 0; f < d->n_fields; f++) {
+		struct bcol *c = &bt->col[f];
+		/* a category's dictionary: "" and, for an enum, its values */
+		if (c->kind == CRM_COL_CAT && finish_dict(c, 0, &out->col[f]) != 0)
+			return -1;
+		if (c->kind != CRM_COL_NONE && missing_col(c->kind, 0, &out->col[f]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Sorts event table bt (its rows, then its segments') into out: customers
+ * (in the order `order` gives their provisional ids), then time, then key,
+ * on k threads. A counting sort by customer places the rows (stably: in
+ * arrival order within a customer) and scatters the number and category
+ * columns as it goes. */
+static int finish_events(struct btable *bt, const uint32_t *order, size_t n_customers,
+			 size_t k, struct crm_table *out)
+{
+	size_t nb = n_customers + 1;   /* buckets: customers, then none */
+	const struct ent_desc *d = bt->d;
+	struct part *parts = NULL;
+	size_t cut[MAX_THREADS + 1], n_parts = 0;
+	uint32_t *cnt = NULL, *perm = NULL;
+	uint64_t *start = NULL;
+	int rc = -1;
+
+	/* which builder row each output row came from is needed for text
+	 * columns and to compare natural keys; without them, the position
+	 * stands for the arrival order, and segments can stay apart */
+	int need_perm = bt->seq != NULL;
 	for (size_t f = 0; f < d->n_fields; f++)
-		missing[f] = bt->col[f].kind != CRM_COL_NONE && !bt->col[f].present;
+		need_perm |= bt->col[f].kind == CRM_COL_STR && bt->col[f].present;
+	for (const int *key = d->key; *key >= 0; key++)
+		need_perm |= bt->col[*key].kind != CRM_COL_NONE && bt->col[*key].present;
+	if ((need_perm || !table_simple(bt)) && flatten(bt) != 0)
+		return -1;
+	size_t n = all_rows(bt);
+	if (n == 0)
+		return finish_empty(bt, n_customers, out);
+	out->n = n;
+	if (n < PAR_MIN_ROWS)
+		k = 1;
 	for (size_t f = 0; f < d->n_fields; f++)
-		if (bt->col[f].present &&
-		    gather_col(&bt->col[f], perm, n, 1, &out->col[f]) != 0)
+		if (bt->col[f].kind == CRM_COL_CAT &&
+		    finish_dict(&bt->col[f], bt->n, &out->col[f]) != 0)
 			goto done;
+
+	/* the sources of rows, and parts of them: about k parts in all, one
+	 * at least for each source */
+	size_t n_src = 1;
+	for (struct segment *sg = bt->segs; sg; sg = sg->next)
+		n_src++;
+	if (k + n_src > MAX_PARTS) {
+		if (flatten(bt) != 0)
+			goto done;
+		n_src = 1;
+	}
+	parts = xmallocn(k + n_src, sizeof *parts);
+	if (!parts)
+		goto done;
+	struct segment *sg = NULL;
+	for (size_t j = 0; j < n_src; j++, sg = sg ? sg->next : bt->segs) {
+		struct btable *rows = sg ? &sg->t : bt;
+		size_t m = (k * rows->n + n - 1) / n;
+		if (m == 0)
+			m = 1;
+		for (size_t q = 0; q < m; q++) {
+			struct part *p = &parts[n_parts++];
+			memset(p, 0, sizeof *p);
+			p->rows = rows;
+			p->pid_of = sg ? sg->pid_of : NULL;
+			p->bt = bt;
+			p->lo = rows->n * q / m;
+			p->hi = rows->n * (q + 1) / m;
+			p->n_customers = n_customers;
+		}
+	}
+
+	/* the columns scattered: numbers and categories that have values in
+	 * some source */
+	size_t n_scol = 0;
+	for (size_t f = 0; f < d->n_fields; f++) {
+		struct bcol *c = &bt->col[f];
+		if (c->kind != CRM_COL_I64 && c->kind != CRM_COL_CAT)
+			continue;
+		int present = c->present;
+		for (const struct segment *g = bt->segs; g; g = g->next)
+			present |= g->t.col[f].present;
+		if (!present)
+			continue;
+		size_t size = c->kind == CRM_COL_I64 ? sizeof(int64_t) : sizeof(uint32_t);
+		void *dst = xmallocn(n, size);
+		if (!dst)
+			goto done;
+		out->col[f].kind = c->kind;
+		if (c->kind == CRM_COL_I64)
+			out->col[f].i64 = dst;
+		else
+			out->col[f].cat = dst;
+		for (size_t j = 0; j < n_parts; j++) {
+			const struct bcol *rc_col = &parts[j].rows->col[f];
+			struct scol *sc = &parts[j].scol[n_scol];
+			sc->kind = c->kind;
+			sc->src = !rc_col->present ? NULL : c->kind == CRM_COL_I64 ?
+				(const void *)rc_col->i64 : (const void *)rc_col->cat;
+			sc->dst = dst;
+			parts[j].n_scol = n_scol + 1;
+		}
+		n_scol++;
+	}
+
+	/* count the rows of each customer in each part; turn the counts into
+	 * each part's first output row, customers in `order`, parts in file
+	 * order; place */
+	cnt = xmallocn(n_parts * nb, sizeof *cnt);
+	start = xmallocn(nb + 1, sizeof *start);
+	perm = need_perm ? xmallocn(n, sizeof *perm) : NULL;
+	if (!cnt || !start || (need_perm && !perm))
+		goto done;
+	memset(cnt, 0, n_parts * nb * sizeof *cnt);   /* not calloc: see cmap_regrow */
+	for (size_t j = 0; j < n_parts; j++) {
+		parts[j].cnt = cnt + j * nb;
+		parts[j].perm = perm;
+	}
+	run_jobs(count_part, parts, sizeof parts[0], n_parts);
+	uint64_t pos = 0;
+	for (size_t c = 0; c < nb; c++) {
+		size_t id = c < n_customers ? order[c] : n_customers;
+		start[c] = pos;
+		for (size_t j = 0; j < n_parts; j++) {
+			uint32_t x = cnt[j * nb + id];
+			cnt[j * nb + id] = (uint32_t)pos;
+			pos += x;
+		}
+	}
+	start[nb] = pos;
+	run_jobs(place_part, parts, sizeof parts[0], n_parts);
+	free(cnt);
+	cnt = NULL;
+
+	/* order within each customer, on k parts of the customers */
+	cut_buckets(start, nb, k, cut);
+	const struct bcol *tc = d->time_field >= 0 ? &bt->col[d->time_field] : NULL;
+	int with_time = tc && tc->kind == CRM_COL_I64 && out->col[d->time_field].i64;
+	for (size_t j = 0; j < k; j++) {
+		parts[j].lo = cut[j];
+		parts[j].hi = cut[j + 1];
+		parts[j].start = start;
+		parts[j].time = with_time && tc->present ? tc->i64 : NULL;
+		parts[j].out_time = with_time ? out->col[d->time_field].i64 : NULL;
+		/* with perm, rows are placed again from the table itself */
+		if (perm && j > 0)
+			memcpy(parts[j].scol, parts[0].scol, sizeof parts[j].scol);
+		parts[j].n_scol = n_scol;
+	}
+	run_jobs(order_part, parts, sizeof parts[0], k);
+	for (size_t j = 0; j < k; j++)
+		if (parts[j].rc != 0)
+			goto done;
+
+	/* the rest: text gathered in the final order, columns without values */
+	for (size_t f = 0; f < d->n_fields; f++) {
+		struct bcol *c = &bt->col[f];
+		if (c->kind == CRM_COL_NONE || out->col[f].kind != CRM_COL_NONE)
+			continue;
+		if (!c->present) {
+			if (missing_col(c->kind, n, &out->col[f]) != 0)
+				goto done;
+		} else if (c->kind == CRM_COL_STR) {
+			if (gather_str(c, perm, n, &out->col[f]) != 0)
+				goto done;
+		}
+	}
 	free(perm);
 	perm = NULL;
 	for (size_t f = 0; f < d->n_fields; f++)
-		if (missing[f] && gather_col(&bt->col[f], NULL, n, 1, &out->col[f]) != 0)
-			goto done;
+		bcol_fini(&bt->col[f]);
+
+	/* the customer of each row, from the bucket starts, into the
+	 * builder's customer column, which is no longer needed */
+	out->customer = realloc(bt->cust, n * sizeof *out->customer);
+	if (!out->customer)
+		goto done;
+	bt->cust = NULL;
+	for (size_t j = 0; j < k; j++)
+		parts[j].customer = out->customer;
+	run_jobs(fill_part, parts, sizeof parts[0], k);
+	if (d->customer_field >= 0) {
+		/* the first n_customers + 1 starts are the offsets (crmscope.h) */
+		out->by_customer = start;
+		start = NULL;
+	}
 	rc = 0;
 done:
+	free(parts);
+	free(cnt);
 	free(perm);
-	free(pos);
-	free(tmp);
+	free(start);
 	return rc;
+}
+
+/* Moves column c of the customers table into out in the row order src
+ * (n_out rows, NO_ROW: missing) and releases c's storage. */
+static int gather_rows(struct bcol *c, const uint32_t *src, size_t n_out,
+		       struct crm_column *out)
+{
+	if (!c->present)
+		return missing_col(c->kind, n_out, out);
+	if (c->kind == CRM_COL_STR)
+		return gather_str(c, src, n_out, out);
+	out->kind = c->kind;
+	if (c->kind == CRM_COL_I64) {
+		int64_t *v = xmallocn(n_out ? n_out : 1, sizeof *v);
+		if (!v)
+			return -1;
+		for (size_t i = 0; i < n_out; i++)
+			v[i] = src[i] == NO_ROW ? CRM_NA : c->i64[src[i]];
+		out->i64 = v;
+	} else {
+		uint32_t *v = xmallocn(n_out ? n_out : 1, sizeof *v);
+		if (!v)
+			return -1;
+		for (size_t i = 0; i < n_out; i++)
+			v[i] = src[i] == NO_ROW ? 0 : c->cat[src[i]];
+		out->cat = v;
+	}
+	bcol_fini(c);
+	return 0;
 }
 
 /* Lays out the customers table: row c is dense customer c. */
@@ -840,14 +1822,14 @@ static int finish_customers(struct ds_builder *b, const uint32_t *order,
 	int rc = -1;
 	memset(&ids, 0, sizeof ids);
 	out->n = n;
-	out->customer = xmallocn(n, sizeof *out->customer);
+	out->customer = xmallocn(n ? n : 1, sizeof *out->customer);
 	ds->is_stub = malloc(n ? n : 1);
 	if (!src || !out->customer || !ds->is_stub)
 		goto done;
 	for (size_t c = 0; c < n; c++) {
 		src[c] = b->cust_row[order[c]];
 		out->customer[c] = (uint32_t)c;
-		ds->is_stub[c] = b->cust_state[order[c]] != CUST_RECORD;
+		ds->is_stub[c] = (b->cust_state[order[c]] & CUST_LEVEL) != CUST_RECORD;
 	}
 	/* customer_id comes from the customer map, so stubs have theirs too */
 	ids.kind = CRM_COL_STR;
@@ -855,13 +1837,13 @@ static int finish_customers(struct ds_builder *b, const uint32_t *order,
 	ids.present = 1;
 	ids.str = b->cust.keys;
 	strs_init(&b->cust.keys);
-	if (gather_col(&ids, order, n, 1, &out->col[CRM_C_CUSTOMER_ID]) != 0)
+	if (gather_str(&ids, order, n, &out->col[CRM_C_CUSTOMER_ID]) != 0)
 		goto done;
 	for (size_t f = 0; f < bt->d->n_fields; f++) {
 		struct bcol *c = &bt->col[f];
 		if (c->kind == CRM_COL_CAT && finish_dict(c, bt->n, &out->col[f]) != 0)
 			goto done;
-		if (c->kind != CRM_COL_NONE && gather_col(c, src, n, 0, &out->col[f]) != 0)
+		if (c->kind != CRM_COL_NONE && gather_rows(c, src, n, &out->col[f]) != 0)
 			goto done;
 	}
 	rc = 0;
@@ -876,42 +1858,37 @@ int ds_builder_finish(struct ds_builder *b, struct crm_dataset **out,
 {
 	*out = NULL;
 	struct crm_dataset *ds = calloc(1, sizeof *ds);
-	uint32_t *order = NULL, *rank = NULL;
+	uint32_t *order = NULL;
 	size_t n = b->cust.n;
 	int rc = CRM_ENOMEM;
-	/* the map's slots are not needed past here: its keys are */
-	free(b->cust.slots);
-	b->cust.slots = NULL;
-	if (!ds)
+	if (!ds || resolve_held(b) != 0)
 		goto done;
+	n = b->cust.n;
 	ds->n_customers = n;
 	ds->first_at = b->first_at;
 	ds->last_at = b->last_at;
 	order = xmallocn(n ? n : 1, sizeof *order);
-	rank = xmallocn(n ? n : 1, sizeof *rank);
-	if (!order || !rank || sort_strings(&b->cust.keys, order) != 0)
+	if (!order || customer_order(&b->cust, order) != 0)
 		goto done;
-	for (size_t c = 0; c < n; c++)
-		rank[order[c]] = (uint32_t)c;
+	/* the map's parts are not needed past here: its keys are */
+	free(b->cust.slots);
+	b->cust.slots = NULL;
+	free(b->cust.by_value);
+	b->cust.by_value = NULL;
 	if (finish_customers(b, order, ds) != 0)
 		goto done;
-	free(order);
-	order = NULL;
+	size_t k = n_cores();
 	for (int e = 0; e < CRM_N_ENTITIES; e++) {
 		if (e == CRM_CUSTOMERS)
 			continue;
 		struct btable *bt = &b->t[e];
-		for (size_t i = 0; i < bt->n; i++)
-			if (bt->cust[i] != CRM_NO_CUSTOMER)
-				bt->cust[i] = rank[bt->cust[i]];
-		if (finish_events(bt, n, &ds->t[e]) != 0)
+		if (finish_events(bt, order, n, k, &ds->t[e]) != 0)
 			goto done;
 		btable_fini(bt);
 	}
 	rc = CRM_OK;
 done:
 	free(order);
-	free(rank);
 	ds_builder_free(b);
 	if (rc != CRM_OK) {
 		crm_dataset_free(ds);

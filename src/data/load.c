@@ -1,4 +1,6 @@
-/* load.c - imports into the store and files into the dataset (data layer). */
+/* load.c - imports into the store and files into the dataset (data layer).
+ * Reading files into a dataset uses the builder as a sink that can be cut
+ * into parts, one per thread (ing_import), merged back in file order. */
 #include "data/load.h"
 
 #include <stdio.h>
@@ -41,7 +43,7 @@ int ds_import(const char *db_path, const char *path, const struct ds_import_opts
 	};
 	if ((rc = st_writer_new(db, &wo, &w, err)) != CRM_OK)
 		goto done;
-	struct ing_sink sink = { w, store_put };
+	struct ing_sink sink = { .ctx = w, .put = store_put };
 	rc = ing_import(path, &o->ing, &sink, sum, err);
 	if (rc != CRM_OK)
 		goto done;
@@ -63,17 +65,36 @@ done:
 }
 
 /* The builder as a sink: every record is new; a key seen twice in the
- * files is a duplicate within the load. */
-struct builder_sink {
-	struct ds_builder *b;
-};
-
+ * files is a duplicate within the load. Customers are looked up a few
+ * records late (ds_builder_add with no stub_created), so the stubs are
+ * told by flush and join. A part for another thread is a builder of its
+ * own, merged in file order. */
 static int builder_put(void *ctx, const struct ent_record *rec, int *outcome,
 		       int *stub_created, struct crm_err *err)
 {
-	struct builder_sink *bs = ctx;
-	*outcome = 0;
-	return ds_builder_add(bs->b, rec, 0, stub_created, err);
+	*outcome = ING_INSERTED;
+	*stub_created = 0;
+	return ds_builder_add(ctx, rec, 0, NULL, err);
+}
+
+static int builder_fork(void *ctx, void **part, struct crm_err *err)
+{
+	return ds_builder_fork(ctx, (struct ds_builder **)part, err);
+}
+
+static int builder_join(void *ctx, void *part, int64_t *stubs, struct crm_err *err)
+{
+	return ds_builder_merge(ctx, part, stubs, err);
+}
+
+static void builder_drop(void *part)
+{
+	ds_builder_free(part);
+}
+
+static int builder_flush(void *ctx, int64_t *stubs, struct crm_err *err)
+{
+	return ds_builder_flush(ctx, stubs, err);
 }
 
 int ds_load_files(const struct ds_file *files, size_t n_files,
@@ -81,18 +102,38 @@ int ds_load_files(const struct ds_file *files, size_t n_files,
 		  struct crm_err *err)
 {
 	struct ds_builder *b = NULL;
+	uint32_t keep[CRM_N_ENTITIES] = { 0 };
+	int projected = 0;
 	*out = NULL;
 	int rc = ds_builder_new(&b, err);
 	if (rc != CRM_OK)
 		return rc;
-	struct builder_sink bs = { b };
-	struct ing_sink sink = { &bs, builder_put };
+	/* the columns kept: the fields some file of the entity reads; with a
+	 * projection, none of an entity no file feeds (docs/IMPORT.md) */
 	for (size_t i = 0; i < n_files; i++) {
-		rc = ing_import(files[i].path, &files[i].ing, &sink, &sums[i], err);
-		if (rc != CRM_OK) {
-			ds_builder_free(b);
-			return rc;
+		const struct ent_desc *d = ent_get(files[i].ing.entity);
+		if (!d) {
+			rc = crm_err_set(err, CRM_EINVAL, "%s: unknown entity %d", files[i].path,
+					 files[i].ing.entity);
+			goto done;
 		}
+		uint32_t all = (uint32_t)((1ULL << d->n_fields) - 1);
+		keep[files[i].ing.entity] |= files[i].ing.fields ? files[i].ing.fields & all : all;
+		projected |= files[i].ing.fields != 0;
 	}
-	return ds_builder_finish(b, out, err);
+	for (int e = 0; e < CRM_N_ENTITIES && projected; e++)
+		if ((rc = ds_builder_keep(b, e, keep[e], err)) != CRM_OK)
+			goto done;
+	struct ing_sink sink = {
+		.ctx = b, .put = builder_put, .fork = builder_fork, .join = builder_join,
+		.drop = builder_drop, .flush = builder_flush,
+	};
+	for (size_t i = 0; i < n_files; i++)
+		if ((rc = ing_import(files[i].path, &files[i].ing, &sink, &sums[i], err)) != CRM_OK)
+			goto done;
+	rc = ds_builder_finish(b, out, err);
+	b = NULL;
+done:
+	ds_builder_free(b);
+	return rc;
 }

@@ -27,11 +27,19 @@ void ds_default_rejects_path(const char *db_path, const char *input, char *out,
 /* One input file and how to read it, for ds_load_files. */
 struct ds_file {
 	const char *path;
-	struct ing_opts ing;     /* ing.entity says what the file holds */
+	struct ing_opts ing;     /* ing.entity says what the file holds; ing.fields
+	                            what of it to read (0: all), ing.threads on how
+	                            many threads */
 };
 
 /* Reads the files straight into a new dataset (no database); sums[i] gets
- * file i's summary. *out is the caller's (crm_dataset_free). */
+ * file i's summary. *out is the caller's (crm_dataset_free).
+ *
+ * The columns of an entity are the fields its files read (ing.fields); when
+ * any file names its fields, an entity that no file feeds has no columns
+ * but the customers' customer_id (docs/IMPORT.md, "Reading files straight
+ * into a report"). A large CSV file is read on one thread per core (see
+ * ing_import); the dataset is the same as on one. */
 int ds_load_files(const struct ds_file *files, size_t n_files,
 		  struct ing_summary *sums, struct crm_dataset **out,
 		  struct crm_err *err);

@@ -4,14 +4,24 @@
  * The accounting identity read = stored + updated + duplicates + rejected
  * holds for every import: each record (each line, for order-line files)
  * ends in exactly one of those counts, and every rejected one is written to
- * the rejects file with its line, reason, field and raw text. */
+ * the rejects file with its line, reason, field and raw text.
+ *
+ * Only the fields the sink needs and the required ones are parsed
+ * (ing_opts.fields). A large CSV file without quotes can be cut at line ends
+ * and its parts read by the same row loop (csv_rows) on threads of their
+ * own, into parts of the sink; the counts and rejects are gathered in file
+ * order, so the outcome is that of one thread. */
 #include "ingest/import.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #include "core/buf.h"
@@ -53,11 +63,23 @@ struct imp {
 	struct ing_summary *sum;
 	struct ing_map map;
 	int line_level;
-	int synth_id;               /* the entity's id column is absent: make ids */
+	int synth_id;               /* the entity's id column is absent */
+	int make_id;                /* ... and the sink needs ids: make them up */
+	uint32_t need;              /* fields the sink needs (ING_FIELD bits) */
+	uint32_t want;              /* fields parsed and checked: needed or required */
+	int flushed;                /* the sink's flush was called */
+	uint8_t fields_read[CRM_MAX_FIELDS]; /* the fields in want, in order */
+	size_t n_fields_read;
+	char last_time[40];         /* the last time text parsed ... */
+	size_t last_time_n;         /* ... its length (0: none) ... */
+	int64_t last_time_value;    /* ... and its value */
 	struct strmap occurrences;  /* key prefix -> times seen (ids, seq) */
 	struct buf key;             /* scratch for a synthetic key */
 	FILE *rejects;
 	struct buf rej;             /* scratch for a rejects line */
+	struct buf *rej_mem;        /* a thread past the first: its rejects, kept
+	                               here in line order instead of the file */
+	FILE *rej_spill;            /* ... and moved here when they grow large */
 	/* order lines */
 	struct strmap agg_ids;      /* order id -> index into aggs */
 	struct order_agg *aggs;
@@ -116,6 +138,40 @@ static void csv_quote(struct buf *b, const char *p, size_t n)
 	buf_putc(b, '"');
 }
 
+/* Creates the rejects file at the first reject. */
+static int open_rejects(struct imp *im, struct crm_err *err)
+{
+	if (im->rejects)
+		return CRM_OK;
+	im->rejects = fopen(im->o->rejects_path, "w");
+	if (!im->rejects)
+		return crm_err_set(err, CRM_EIO, "%s: cannot write rejects: %s",
+				   im->o->rejects_path, strerror(errno));
+	fputs("line,reason,field,message,raw\n", im->rejects);
+	snprintf(im->sum->rejects_path, sizeof im->sum->rejects_path, "%s",
+		 im->o->rejects_path);
+	return CRM_OK;
+}
+
+/* Rejects kept in memory past this size go to a temporary file. */
+#define REJ_MEM_MAX ((size_t)1 << 24)
+
+/* Keeps the rejects line in im->rej for later (a thread past the first). */
+static int keep_reject(struct imp *im, struct crm_err *err)
+{
+	if (buf_append(im->rej_mem, im->rej.p, im->rej.len) != 0)
+		return crm_err_set(err, CRM_ENOMEM, "out of memory keeping rejects");
+	if (im->rej_mem->len < REJ_MEM_MAX)
+		return CRM_OK;
+	if (!im->rej_spill && !(im->rej_spill = tmpfile()))
+		return crm_err_set(err, CRM_EIO, "cannot make a temporary file for rejects: %s",
+				   strerror(errno));
+	if (fwrite(im->rej_mem->p, 1, im->rej_mem->len, im->rej_spill) != im->rej_mem->len)
+		return crm_err_set(err, CRM_EIO, "cannot write a temporary file for rejects");
+	im->rej_mem->len = 0;
+	return CRM_OK;
+}
+
 /* Counts a rejected record of n_units (lines) and writes it to the rejects
  * file: line,reason,field,message,raw. */
 static int reject(struct imp *im, long line, const struct fault *f,
@@ -125,15 +181,9 @@ static int reject(struct imp *im, long line, const struct fault *f,
 	im->sum->reasons[f->reason] += n_units;
 	if (!im->o->rejects_path)
 		return CRM_OK;
-	if (!im->rejects) {
-		im->rejects = fopen(im->o->rejects_path, "w");
-		if (!im->rejects)
-			return crm_err_set(err, CRM_EIO, "%s: cannot write rejects: %s",
-					   im->o->rejects_path, strerror(errno));
-		fputs("line,reason,field,message,raw\n", im->rejects);
-		snprintf(im->sum->rejects_path, sizeof im->sum->rejects_path, "%s",
-			 im->o->rejects_path);
-	}
+	int rc;
+	if (!im->rej_mem && (rc = open_rejects(im, err)) != CRM_OK)
+		return rc;
 	im->rej.len = 0;
 	buf_printf(&im->rej, "%ld,%s,", line, ing_reason_name(f->reason));
 	csv_quote(&im->rej, f->field ? f->field : "", f->field ? strlen(f->field) : 0);
@@ -142,6 +192,8 @@ static int reject(struct imp *im, long line, const struct fault *f,
 	buf_putc(&im->rej, ',');
 	csv_quote(&im->rej, raw ? raw : "", raw ? raw_n : 0);
 	buf_putc(&im->rej, '\n');
+	if (im->rej_mem && im->rej.p)
+		return keep_reject(im, err);
 	if (!im->rej.p || fwrite(im->rej.p, 1, im->rej.len, im->rejects) != im->rej.len)
 		return crm_err_set(err, CRM_EIO, "%s: cannot write rejects", im->o->rejects_path);
 	return CRM_OK;
@@ -149,7 +201,7 @@ static int reject(struct imp *im, long line, const struct fault *f,
 
 /* --------------------------------------------------------- field parsing */
 
-static void trim(const char **p, size_t *n)
+static void trim_slow(const char **p, size_t *n)
 {
 	while (*n && ((*p)[0] == ' ' || (*p)[0] == '\t')) {
 		(*p)++;
@@ -159,10 +211,38 @@ static void trim(const char **p, size_t *n)
 		(*n)--;
 }
 
-/* 1 if p[0..n) is valid UTF-8 (ASCII checked inline, the rest by utf8proc). */
+/* Drops leading blanks and trailing blanks and CR. */
+static inline void trim(const char **p, size_t *n)
+{
+	if (*n && ((unsigned char)(*p)[0] <= ' ' || (unsigned char)(*p)[*n - 1] <= ' '))
+		trim_slow(p, n);
+}
+
+/* 1 if p[0..n) is valid UTF-8: ASCII is checked eight bytes at a time
+ * (the last word overlapping the one before it), the rest by utf8proc. */
 static int valid_utf8(const char *p, size_t n)
 {
+	uint64_t any = 0, w;
 	size_t i = 0;
+	if (n >= 8) {
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&w, p + i, 8);
+			any |= w;
+		}
+		memcpy(&w, p + n - 8, 8);
+		any |= w;
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		any = a | b;
+	} else {
+		for (; i < n; i++)
+			any |= (unsigned char)p[i];
+	}
+	if (!(any & 0x8080808080808080ULL))
+		return 1;
+	i = 0;
 	while (i < n) {
 		unsigned char c = (unsigned char)p[i];
 		if (c < 0x80) {
@@ -213,12 +293,38 @@ static int status_code(const char *p, size_t n)
 	return 0;
 }
 
+/* 1 if a[0..n) equals b[0..n) (n > 0): up to 16 bytes as two words that
+ * may overlap, longer ones by memcmp. */
+static inline int same_text(const char *a, const char *b, size_t n)
+{
+	uint64_t x0, x1, y0, y1;
+	if (n < 8 || n > 16)
+		return memcmp(a, b, n) == 0;
+	memcpy(&x0, a, 8);
+	memcpy(&y0, b, 8);
+	memcpy(&x1, a + n - 8, 8);
+	memcpy(&y1, b + n - 8, 8);
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
+/* Parses a time. Files in time order repeat the same text row after row
+ * (one date for thousands of orders), so the last text parsed and its
+ * value are kept and a repeat costs a comparison. */
 static int parse_time(struct imp *im, const char *p, size_t n, int64_t *t,
 		      const char **why)
 {
-	if (im->o->date_format)
-		return ts_parse_fmt(im->o->date_format, p, n, t, why);
-	return ts_parse_iso(p, n, t, why);
+	if (n > 0 && n == im->last_time_n && same_text(p, im->last_time, n)) {
+		*t = im->last_time_value;
+		return 0;
+	}
+	int rc = im->o->date_format ? ts_parse_fmt(im->o->date_format, p, n, t, why)
+				    : ts_parse_iso(p, n, t, why);
+	if (rc == 0 && n <= sizeof im->last_time) {
+		memcpy(im->last_time, p, n);
+		im->last_time_n = n;
+		im->last_time_value = *t;
+	}
+	return rc;
 }
 
 /* Parses one field's text into v by its type; -1 with f set on a fault. */
@@ -315,13 +421,15 @@ static int check_record(struct imp *im, struct ent_record *r, struct fault *f)
 	return 0;
 }
 
-/* Fills rec from the texts of a row; -1 with f set on a fault. */
+/* Fills rec from the texts of a row; -1 with f set on a fault. Fields the
+ * sink does not need and that are not required are left out unread. */
 static int make_record(struct imp *im, const struct texts *tx, struct ent_record *rec,
 		       struct fault *f)
 {
 	const struct ent_desc *d = im->d;
-	memset(rec->v, 0, sizeof rec->v);
-	for (size_t i = 0; i < d->n_fields; i++) {
+	memset(rec->v, 0, d->n_fields * sizeof rec->v[0]);
+	for (size_t k = 0; k < im->n_fields_read; k++) {
+		size_t i = im->fields_read[k];
 		const struct ent_field *fd = &d->fields[i];
 		const char *p = tx->p[i];
 		size_t n = tx->n[i];
@@ -339,7 +447,7 @@ static int make_record(struct imp *im, const struct texts *tx, struct ent_record
 			return -1;
 	}
 	if (!im->line_level && im->o->currency && rec->entity == CRM_ORDERS &&
-	    !rec->v[CRM_O_CURRENCY].set) {
+	    !rec->v[CRM_O_CURRENCY].set && (im->need & ING_FIELD(CRM_O_CURRENCY))) {
 		rec->v[CRM_O_CURRENCY].s = im->o->currency;
 		rec->v[CRM_O_CURRENCY].n = strlen(im->o->currency);
 		rec->v[CRM_O_CURRENCY].set = 1;
@@ -381,7 +489,7 @@ static int synthesize_key(struct imp *im, struct ent_record *rec, struct crm_err
 			return rc;
 		rec->seq = k;
 	}
-	if (!im->synth_id || d->id_field < 0)
+	if (!im->make_id || d->id_field < 0)
 		return CRM_OK;
 	im->key.len = 0;
 	if (d->customer_field >= 0 && rec->v[d->customer_field].set)
@@ -674,7 +782,7 @@ static void describe_mapping(struct imp *im, const struct ing_row *header)
 			first = 0;
 		}
 	}
-	if (im->synth_id)
+	if (im->make_id)
 		buf_printf(&b, "; %s made from customer, time and occurrence",
 			   im->d->fields[im->d->id_field].name);
 	snprintf(im->sum->mapping, sizeof im->sum->mapping, "%s", b.p ? b.p : "");
@@ -690,6 +798,7 @@ static int check_required(struct imp *im, struct crm_err *err)
 			continue;
 		if ((int)i == d->id_field && im->map.entity != CRM_CUSTOMERS) {
 			im->synth_id = 1;
+			im->make_id = (im->need >> i) & 1;
 			continue;
 		}
 		if (im->d == ent_get(CRM_ORDERS) && (int)i == CRM_O_AMOUNT &&
@@ -702,13 +811,348 @@ static int check_required(struct imp *im, struct crm_err *err)
 	return CRM_OK;
 }
 
+/* The row loop of the CSV path, from where reader c stands to its end:
+ * records of n_cols fields are mapped and processed, others rejected. The
+ * one-thread path runs it on the whole file, the other on each part. */
+static int csv_rows(struct imp *im, struct ing_csv *c, size_t n_cols, struct crm_err *err)
+{
+	struct ing_row row;
+	struct texts tx;
+	int targets[ING_N_TARGETS], cols[ING_N_TARGETS];
+	size_t n_targets = 0;
+	int rc;
+	/* the targets read: mapped, and wanted (order-line columns always) */
+	memset(tx.set, 0, sizeof tx.set);
+	for (int t = 0; t < ING_N_TARGETS; t++) {
+		int col = im->map.col_of[t];
+		if (col < 0 || (t < CRM_MAX_FIELDS && !((im->want >> t) & 1)))
+			continue;
+		targets[n_targets] = t;
+		cols[n_targets++] = col;
+		tx.set[t] = 1;
+	}
+	for (;;) {
+		struct crm_err rerr;
+		rc = ing_csv_next(c, &row, &rerr);
+		if (rc == CRM_EOF)
+			return CRM_OK;
+		im->sum->read++;
+		if (rc == CRM_EPARSE) {
+			struct fault f;
+			set_fault(&f, R_SYNTAX, NULL, "%s", rerr.msg);
+			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
+				return rc;
+			continue;
+		}
+		if (rc != CRM_OK) {
+			*err = rerr;
+			return rc;
+		}
+		if (row.n_fields != n_cols) {
+			struct fault f;
+			set_fault(&f, R_FIELD_COUNT, NULL, "%zu fields where the header has %zu",
+				  row.n_fields, n_cols);
+			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
+				return rc;
+			continue;
+		}
+		for (size_t k = 0; k < n_targets; k++) {
+			tx.p[targets[k]] = row.fields[cols[k]].p;
+			tx.n[targets[k]] = row.fields[cols[k]].n;
+		}
+		if ((rc = process(im, &tx, &row, err)) != CRM_OK)
+			return rc;
+	}
+}
+
+/* ------------------------------------------------- several threads */
+
+#define MAX_PARTS 16
+
+/* One part of a file read on a thread of its own. */
+struct part {
+	struct imp *im;             /* the state it runs with: the main one for the
+	                               first part, own for the others */
+	struct imp own;
+	struct ing_summary sum;     /* own: the counts of this part */
+	struct ing_sink sink;       /* own: the sink's part */
+	struct buf rej_mem;         /* own: rejects in line order */
+	const char *data;           /* the bytes of the part: whole lines */
+	size_t len;
+	size_t newlines;            /* scan: '\n' bytes in the part */
+	int quote;                  /* scan: a '"' byte is in the part */
+	struct ing_csv *reader;
+	size_t n_cols;
+	int rc;
+	struct crm_err err;
+};
+
+/* The number of '\n' bytes in p[0..n): sixteen bytes at a time with GCC
+ * vector extensions (a compare gives -1 in each equal lane), the byte lanes
+ * summed every 255 blocks, before they can overflow. */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+
+static size_t count_newlines(const char *p, size_t n)
+{
+	const bytes16 nl = { '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n',
+			     '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n' };
+	size_t count = 0, i = 0;
+	while (i + 16 <= n) {
+		bytes16 lanes = { 0 };
+		for (size_t k = 0; k < 255 && i + 16 <= n; k++, i += 16) {
+			bytes16 w;
+			memcpy(&w, p + i, 16);
+			lanes -= (bytes16)(w == nl);
+		}
+		for (int j = 0; j < 16; j++)
+			count += lanes[j];
+	}
+	for (; i < n; i++)
+		count += p[i] == '\n';
+	return count;
+}
+
+/* Pages a part of a mapped file in with one call, not a fault per page,
+ * looks for a '"' and counts the line ends. */
+static void *scan_part(void *arg)
+{
+	struct part *pt = arg;
+#ifdef MADV_POPULATE_READ
+	if (pt->len > 0) {
+		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+		uintptr_t from = (uintptr_t)pt->data & ~(page - 1);
+		(void)madvise((void *)from, (uintptr_t)(pt->data + pt->len) - from,
+			      MADV_POPULATE_READ);
+	}
+#endif
+	pt->quote = memchr(pt->data, '"', pt->len) != NULL;
+	pt->newlines = count_newlines(pt->data, pt->len);
+	return NULL;
+}
+
+static void *read_part(void *arg)
+{
+	struct part *pt = arg;
+	pt->rc = csv_rows(pt->im, pt->reader, pt->n_cols, &pt->err);
+	return NULL;
+}
+
+/* Runs fn on parts[0..k), part 0 on the calling thread. */
+static void run_parts(void *(*fn)(void *), struct part *parts, size_t k)
+{
+	pthread_t th[MAX_PARTS];
+	int started[MAX_PARTS] = { 0 };
+	for (size_t j = 1; j < k; j++)
+		started[j] = pthread_create(&th[j], NULL, fn, &parts[j]) == 0;
+	fn(&parts[0]);
+	for (size_t j = 1; j < k; j++) {
+		if (started[j])
+			pthread_join(th[j], NULL);
+		else
+			fn(&parts[j]);
+	}
+}
+
+/* How many threads read the file (1: the one-thread path); the '"' test
+ * comes later, with the scan. */
+static size_t n_threads(const struct imp *im, const char *path, size_t len)
+{
+	const struct ing_sink *s = im->sink;
+	struct stat st;
+	if (!s->fork || !s->join || !s->drop || strcmp(path, "-") == 0 || im->line_level ||
+	    im->make_id || im->d->key_has_seq || im->o->threads == 1)
+		return 1;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 1;
+	long k = im->o->threads;
+	if (k <= 0) {
+		if (len < ING_PAR_MIN_BYTES)
+			return 1;
+		k = sysconf(_SC_NPROCESSORS_ONLN);
+	}
+	return k < 1 ? 1 : k > MAX_PARTS ? MAX_PARTS : (size_t)k;
+}
+
+/* The start of the line after the one holding data[i] (len if none). */
+static size_t next_line(const char *data, size_t len, size_t i)
+{
+	const char *r = i < len ? memchr(data + i, '\n', len - i) : NULL;
+	return r ? (size_t)(r - data) + 1 : len;
+}
+
+/* Copies the rejects a part kept into the rejects file, after the lines
+ * of the parts before it. */
+static int write_kept_rejects(struct imp *im, struct part *pt, struct crm_err *err)
+{
+	struct imp *own = &pt->own;
+	int rc = CRM_OK;
+	if (!own->rej_spill && pt->rej_mem.len == 0)
+		return CRM_OK;
+	if ((rc = open_rejects(im, err)) != CRM_OK)
+		return rc;
+	if (own->rej_spill) {
+		char block[1 << 16];
+		size_t got;
+		rewind(own->rej_spill);
+		while ((got = fread(block, 1, sizeof block, own->rej_spill)) > 0)
+			if (fwrite(block, 1, got, im->rejects) != got)
+				return crm_err_set(err, CRM_EIO, "%s: cannot write rejects",
+						   im->o->rejects_path);
+		if (ferror(own->rej_spill))
+			return crm_err_set(err, CRM_EIO, "cannot read a temporary file of rejects");
+	}
+	if (pt->rej_mem.len &&
+	    fwrite(pt->rej_mem.p, 1, pt->rej_mem.len, im->rejects) != pt->rej_mem.len)
+		return crm_err_set(err, CRM_EIO, "%s: cannot write rejects", im->o->rejects_path);
+	return CRM_OK;
+}
+
+static void add_counts(struct ing_summary *to, const struct ing_summary *from)
+{
+	to->read += from->read;
+	to->stored += from->stored;
+	to->updated += from->updated;
+	to->duplicates += from->duplicates;
+	to->rejected += from->rejected;
+	to->stubs += from->stubs;
+	for (int r = 0; r < R_N; r++)
+		to->reasons[r] += from->reasons[r];
+}
+
+/* Reads the rest of the file of reader c (after its header) on k threads,
+ * as csv_rows would on one. *split is 0 when the file cannot be cut (a
+ * '"' in it): then nothing was read and c is where it was. */
+static int import_parallel(struct imp *im, const char *path, struct ing_csv *c,
+			   size_t n_cols, size_t k, int *split, struct crm_err *err)
+{
+	size_t len, start = ing_csv_offset(c);
+	const char *data = ing_csv_data(c, &len);
+	struct part *parts = calloc(k, sizeof *parts);
+	size_t cut[MAX_PARTS + 1];
+	size_t n_forked = 0;        /* parts 1..n_forked have a sink part */
+	int rc = CRM_OK;
+	*split = 0;
+	if (!parts)
+		return crm_err_set(err, CRM_ENOMEM, "out of memory starting the import");
+
+	/* cut at line ends; a part never starts with what looks like a BOM
+	 * (the reader would skip it) */
+	cut[0] = start;
+	for (size_t j = 1; j < k; j++) {
+		size_t at = start + (len - start) / k * j;
+		at = at < cut[j - 1] ? cut[j - 1] : at;
+		at = at > start ? next_line(data, len, at - 1) : at;
+		while (at < len && len - at >= 3 && memcmp(data + at, "\xef\xbb\xbf", 3) == 0)
+			at = next_line(data, len, at);
+		cut[j] = at;
+	}
+	cut[k] = len;
+	for (size_t j = 0; j < k; j++) {
+		parts[j].data = data + cut[j];
+		parts[j].len = cut[j + 1] - cut[j];
+	}
+	run_parts(scan_part, parts, k);
+	for (size_t j = 0; j < k; j++)
+		if (parts[j].quote)
+			goto done;   /* quoted fields may hold line ends: one thread */
+	*split = 1;
+	im->sum->threads = (int)k;
+
+	/* each part's reader starts on the line after the newlines before it */
+	long line = 1 + (long)count_newlines(data, start);
+	struct ing_csv_opts copts = { ING_DELIM_CHAR, ing_csv_delim(c) };
+	if (im->o->csv.mode == ING_DELIM_WS)
+		copts.mode = ING_DELIM_WS;
+	for (size_t j = 0; j < k; j++) {
+		struct part *pt = &parts[j];
+		pt->n_cols = n_cols;
+		if (j == 0) {
+			pt->im = im;
+		} else {
+			/* a state of its own: counts, rejects kept in memory, a part
+			 * of the sink (the maps of ids and order lines are not used) */
+			pt->own = *im;
+			pt->own.sum = &pt->sum;
+			pt->own.sink = &pt->sink;
+			pt->own.rejects = NULL;
+			pt->own.rej_mem = &pt->rej_mem;
+			pt->own.rej_spill = NULL;
+			memset(&pt->own.occurrences, 0, sizeof pt->own.occurrences);
+			memset(&pt->own.agg_ids, 0, sizeof pt->own.agg_ids);
+			memset(&pt->own.agg_text_ix, 0, sizeof pt->own.agg_text_ix);
+			memset(&pt->own.json_keys, 0, sizeof pt->own.json_keys);
+			pt->own.aggs = NULL;
+			buf_init(&pt->own.key);
+			buf_init(&pt->own.rej);
+			buf_init(&pt->rej_mem);
+			snprintf(pt->sum.source, sizeof pt->sum.source, "%s", im->sum->source);
+			pt->im = &pt->own;
+			pt->sink.put = im->sink->put;
+			if ((rc = im->sink->fork(im->sink->ctx, &pt->sink.ctx, err)) != CRM_OK)
+				goto done;
+			n_forked = j;
+		}
+		if ((rc = ing_csv_open_mem(pt->data, pt->len, path, &copts, &pt->reader, err)) != CRM_OK)
+			goto done;
+		ing_csv_set_line(pt->reader, line);
+		line += (long)pt->newlines;
+	}
+	run_parts(read_part, parts, k);
+
+	/* the first failure in file order is the import's; the counts and the
+	 * rejects are gathered in file order */
+	for (size_t j = 0; j < k && rc == CRM_OK; j++)
+		if (parts[j].rc != CRM_OK) {
+			rc = parts[j].rc;
+			*err = parts[j].err;
+		}
+	for (size_t j = 1; j < k; j++) {
+		int wrc = write_kept_rejects(im, &parts[j], err);
+		if (rc == CRM_OK)
+			rc = wrc;
+		add_counts(im->sum, &parts[j].sum);
+	}
+	if (rc == CRM_OK && im->sink->flush) {
+		int64_t stubs = 0;
+		rc = im->sink->flush(im->sink->ctx, &stubs, err);
+		im->sum->stubs += stubs;
+	}
+	im->flushed = 1;
+	for (size_t j = 1; j <= n_forked; j++) {
+		int64_t stubs = 0;
+		if (rc == CRM_OK) {
+			rc = im->sink->join(im->sink->ctx, parts[j].sink.ctx, &stubs, err);
+			im->sum->stubs += stubs;
+		} else {
+			im->sink->drop(parts[j].sink.ctx);
+		}
+		parts[j].sink.ctx = NULL;
+	}
+	n_forked = 0;
+done:
+	for (size_t j = 0; j < k; j++) {
+		struct part *pt = &parts[j];
+		ing_csv_close(pt->reader);
+		if (j == 0 || !pt->im)
+			continue;
+		if (j <= n_forked && pt->sink.ctx)
+			im->sink->drop(pt->sink.ctx);
+		if (pt->own.rej_spill)
+			fclose(pt->own.rej_spill);
+		buf_fini(&pt->own.key);
+		buf_fini(&pt->own.rej);
+		buf_fini(&pt->rej_mem);
+	}
+	free(parts);
+	return rc;
+}
+
 static int import_csv(struct imp *im, const char *path, struct crm_err *err)
 {
 	struct ing_csv *c = NULL;
 	struct ing_row row, header;
 	struct ing_field *hdr_fields = NULL;
 	char *hdr_names = NULL;
-	struct texts tx;
 	int rc = ing_csv_open(path, &im->o->csv, &c, err);
 	if (rc != CRM_OK)
 		return rc;
@@ -764,44 +1208,14 @@ static int import_csv(struct imp *im, const char *path, struct crm_err *err)
 	if ((rc = check_required(im, err)) != CRM_OK)
 		goto done;
 	describe_mapping(im, im->o->no_header ? NULL : &header);
-	for (;;) {
-		struct crm_err rerr;
-		rc = ing_csv_next(c, &row, &rerr);
-		if (rc == CRM_EOF) {
-			rc = CRM_OK;
-			break;
-		}
-		im->sum->read++;
-		if (rc == CRM_EPARSE) {
-			struct fault f;
-			set_fault(&f, R_SYNTAX, NULL, "%s", rerr.msg);
-			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
-				break;
-			continue;
-		}
-		if (rc != CRM_OK) {
-			*err = rerr;
-			break;
-		}
-		if (row.n_fields != n_cols) {
-			struct fault f;
-			set_fault(&f, R_FIELD_COUNT, NULL, "%zu fields where the header has %zu",
-				  row.n_fields, n_cols);
-			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
-				break;
-			continue;
-		}
-		for (int t = 0; t < ING_N_TARGETS; t++) {
-			int col = im->map.col_of[t];
-			tx.set[t] = col >= 0;
-			if (col >= 0) {
-				tx.p[t] = row.fields[col].p;
-				tx.n[t] = row.fields[col].n;
-			}
-		}
-		if ((rc = process(im, &tx, &row, err)) != CRM_OK)
-			break;
-	}
+	size_t len;
+	(void)ing_csv_data(c, &len);
+	size_t k = n_threads(im, path, len);
+	int split = 0;
+	if (k > 1 && (rc = import_parallel(im, path, c, n_cols, k, &split, err)) != CRM_OK)
+		goto done;
+	if (!split)
+		rc = csv_rows(im, c, n_cols, err);
 done:
 	free(hdr_names);
 	free(hdr_fields);
@@ -867,6 +1281,7 @@ static int import_jsonl(struct imp *im, const char *path, struct crm_err *err)
 			(im->map.col_of[ING_T_UNIT_PRICE] >= 0 || im->o->lines);
 		im->synth_id = im->d->id_field >= 0 && im->d != ent_get(CRM_CUSTOMERS) &&
 			im->map.col_of[im->d->id_field] < 0;
+		im->make_id = im->synth_id && ((im->need >> im->d->id_field) & 1);
 		if ((rc = process(im, &tx, &row, err)) != CRM_OK)
 			break;
 	}
@@ -907,6 +1322,7 @@ int ing_import(const char *path, const struct ing_opts *opts,
 	memset(&im, 0, sizeof im);
 	memset(sum, 0, sizeof *sum);
 	snprintf(sum->source, sizeof sum->source, "%s", strcmp(path, "-") == 0 ? "stdin" : path);
+	sum->threads = 1;
 	im.o = opts;
 	im.d = ent_get(opts->entity);
 	im.sink = sink;
@@ -914,6 +1330,19 @@ int ing_import(const char *path, const struct ing_opts *opts,
 	im.map.entity = opts->entity;
 	if (!im.d)
 		return crm_err_set(err, CRM_EINVAL, "unknown entity %d", opts->entity);
+	/* what to read: the fields the sink needs (and always its customer),
+	 * and the required ones, which are checked whether needed or not */
+	uint32_t all = (uint32_t)((1ULL << im.d->n_fields) - 1);
+	im.need = opts->fields ? opts->fields & all : all;
+	if (im.d->customer_field >= 0)
+		im.need |= ING_FIELD(im.d->customer_field);
+	im.want = im.need;
+	for (size_t i = 0; i < im.d->n_fields; i++)
+		if (im.d->fields[i].required)
+			im.want |= ING_FIELD(i);
+	for (size_t i = 0; i < im.d->n_fields; i++)
+		if ((im.want >> i) & 1)
+			im.fields_read[im.n_fields_read++] = (uint8_t)i;
 	if (opts->date_format && ts_check_fmt(opts->date_format) != 0)
 		return crm_err_set(err, CRM_EINVAL, "--date-format '%s': unknown directive",
 				   opts->date_format);
@@ -931,6 +1360,11 @@ int ing_import(const char *path, const struct ing_opts *opts,
 	rc = fmt == ING_FMT_JSONL ? import_jsonl(&im, path, err) : import_csv(&im, path, err);
 	if (rc == CRM_OK && im.line_level)
 		rc = flush_orders(&im, err);
+	if (rc == CRM_OK && !im.flushed && sink->flush) {
+		int64_t stubs = 0;
+		rc = sink->flush(sink->ctx, &stubs, err);
+		sum->stubs += stubs;
+	}
 done:
 	if (im.rejects && fclose(im.rejects) != 0 && rc == CRM_OK)
 		rc = crm_err_set(err, CRM_EIO, "%s: cannot write rejects", opts->rejects_path);

@@ -16,12 +16,29 @@
 enum ing_format { ING_FMT_AUTO = 0, ING_FMT_CSV, ING_FMT_JSONL };
 
 /* Where records go. put returns a status; *outcome is one of enum
- * ing_outcome; *stub_created is 1 when the record created a stub customer. */
+ * ing_outcome; *stub_created is 1 when the record created a stub customer.
+ *
+ * The rest is optional (NULL when not offered). fork, join and drop let
+ * ing_import read the rows of one file on several threads: fork makes a
+ * part, a sink of its own for one more thread (*part, taken by put in place
+ * of ctx), sharing nothing with ctx; join merges a part into ctx after every
+ * thread ended, parts in the order of the file, frees it and tells the stubs
+ * the part made (a part's put need not report them); drop frees a part
+ * unmerged, after a failure. flush is called on ctx at the end of every
+ * import that succeeded, before the joins: it hands over what put held back
+ * and tells the stubs that put did not report. */
 struct ing_sink {
 	void *ctx;
 	int (*put)(void *ctx, const struct ent_record *rec, int *outcome,
 		   int *stub_created, struct crm_err *err);
+	int (*fork)(void *ctx, void **part, struct crm_err *err);
+	int (*join)(void *ctx, void *part, int64_t *stubs, struct crm_err *err);
+	void (*drop)(void *part);
+	int (*flush)(void *ctx, int64_t *stubs, struct crm_err *err);
 };
+
+/* The bit of field f of an entity in ing_opts.fields and ds_builder_keep. */
+#define ING_FIELD(f) ((uint32_t)1 << (f))
 
 enum ing_outcome {
 	ING_INSERTED = 0,   /* same values as enum st_outcome */
@@ -47,7 +64,18 @@ struct ing_opts {
 	                               even without a unit_price column */
 	const char *rejects_path;   /* rejected rows go there as CSV, created at the
 	                               first reject (NULL: counted only) */
+	uint32_t fields;            /* the fields the sink needs (ING_FIELD bits; the
+	                               customer reference is always read); 0: all.
+	                               Others that are not required are neither
+	                               parsed nor checked; required ones are checked
+	                               as always; an id not needed is not made up */
+	int threads;                /* rows of a CSV file on this many threads when
+	                               it can be split (see ing_import); 0: one per
+	                               core for a file of ING_PAR_MIN_BYTES or more */
 };
+
+/* The size below which a file is read on one thread when opts.threads is 0. */
+#define ING_PAR_MIN_BYTES ((size_t)1 << 22)
 
 /* Reject reasons: a code per kind of fault, fixed so that reports and tests
  * can count them. */
@@ -88,12 +116,22 @@ struct ing_summary {
 	int64_t negative_qty_lines; /* line-level: lines with quantity < 0 outside cancellations */
 	int64_t zero_price_lines;   /* line-level: lines with unit price 0, kept at amount 0 */
 	int64_t synthetic_ids;      /* records given an id made from their content */
+	int threads;                /* threads that read the rows (1, or opts.threads) */
 	char rejects_path[512];     /* where rejects were written ("" none) */
 };
 
 /* Imports path ("-" for standard input) into sink. Rejected rows never stop
  * the import; a file that cannot be read, an unmappable header or a failing
- * sink does (returned as an error, with the summary so far). */
+ * sink does (returned as an error, with the summary so far).
+ *
+ * A CSV file is read on several threads (opts.threads) when the sink can
+ * fork, the file is a regular file (not standard input) without a '"' byte
+ * past its header, its rows are not order lines to fold, and no ids or
+ * occurrence numbers are made up (they count in file order): it is cut at
+ * line ends into one part per thread, each read with the row loop of the
+ * one-thread path into a part of the sink, with the right line numbers.
+ * The result, the summary and the rejects file (rows in line order) are
+ * those of one thread. */
 int ing_import(const char *path, const struct ing_opts *opts,
 	       const struct ing_sink *sink, struct ing_summary *sum,
 	       struct crm_err *err);

@@ -8,8 +8,10 @@
 #include "report/customers.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -37,14 +39,26 @@ static void put_i64(struct buf *b, int64_t v)
 		b->p[b->len++] = tmp[--n];
 }
 
+/* llround(v), without the call for the whole numbers the summary mostly
+ * holds (counts of days). */
+static int64_t round_i64(double v)
+{
+	if (v > -1e15 && v < 1e15) {
+		int64_t t = (int64_t)v;
+		if ((double)t == v)
+			return t;
+	}
+	return (int64_t)llround(v);
+}
+
 /* A time in the unit, as text: days are whole, weeks have two decimals. */
 static void put_duration(struct buf *b, double v, int unit)
 {
 	if (unit == CRM_UNIT_DAY) {
-		put_i64(b, (int64_t)llround(v));
+		put_i64(b, round_i64(v));
 		return;
 	}
-	int64_t h = (int64_t)llround(v * 100.0);
+	int64_t h = round_i64(v * 100.0);
 	int64_t m = h < 0 ? -h : h;
 	if (h < 0)
 		b->p[b->len++] = '-';
@@ -67,14 +81,36 @@ static void put_money(struct buf *b, int64_t v, int places)
 	b->len += money_format(v, places, b->p + b->len);
 }
 
-/* YYYY-MM-DD of time t, or nothing when t is CRM_NA. */
-static void put_date(struct buf *b, int64_t t)
+/* Recently written dates by day number, so that most rows do not work
+ * the calendar out again (a table's dates fall on a few thousand days). */
+#define DATE_SLOTS 1024
+
+struct date_cache {
+	int64_t day[DATE_SLOTS];       /* the day a slot holds, or CRM_NA */
+	char text[DATE_SLOTS][10];     /* its YYYY-MM-DD */
+};
+
+static void date_cache_init(struct date_cache *dc)
+{
+	for (size_t i = 0; i < DATE_SLOTS; i++)
+		dc->day[i] = CRM_NA;
+}
+
+/* YYYY-MM-DD of time t, or nothing when t is CRM_NA. dc may be NULL. */
+static void put_date(struct buf *b, int64_t t, struct date_cache *dc)
 {
 	if (t == CRM_NA)
 		return;
+	int64_t day = ts_day(t);
+	size_t slot = (size_t)((uint64_t)day % DATE_SLOTS);
+	if (dc && dc->day[slot] == day) {
+		memcpy(b->p + b->len, dc->text[slot], 10);
+		b->len += 10;
+		return;
+	}
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(ts_day(t), &y, &m, &d);
+	civil_from_days(day, &y, &m, &d);
 	if (y < 0 || y > 9999) {
 		b->len += ts_format(t, 1, b->p + b->len);
 		return;
@@ -90,14 +126,21 @@ static void put_date(struct buf *b, int64_t t)
 	p[7] = '-';
 	p[8] = (char)('0' + d / 10);
 	p[9] = (char)('0' + d % 10);
+	if (dc) {
+		memcpy(dc->text[slot], p, 10);
+		dc->day[slot] = day;
+	}
 	b->len += 10;
 }
 
 /* Appends s[0..n) as one CSV field. */
 static int put_csv_field(struct buf *b, const char *s, size_t n)
 {
-	if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) &&
-	    !memchr(s, '\r', n))
+	size_t plain = 0;
+	while (plain < n && s[plain] != ',' && s[plain] != '"' && s[plain] != '\n' &&
+	       s[plain] != '\r')
+		plain++;
+	if (plain == n)
 		return buf_append(b, s, n);
 	if (buf_putc(b, '"') != 0)
 		return -1;
@@ -124,49 +167,139 @@ static int unit_of(const struct crm_summary_opts *opts)
 	return opts && opts->unit == CRM_UNIT_WEEK ? CRM_UNIT_WEEK : CRM_UNIT_DAY;
 }
 
+/* Appends customer c's CSV line. */
+static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
+		       const struct crm_customer_summary *s, int unit, struct date_cache *dc)
+{
+	size_t idn;
+	const char *id = strs_get(&ds->t[CRM_CUSTOMERS].col[CRM_C_CUSTOMER_ID].str, c, &idn);
+	if (put_csv_field(b, id, idn) != 0)
+		return -1;
+	/* the rest of the line is at most 8 numbers of < 32 bytes */
+	if (buf_reserve(b, 320) != 0)
+		return -1;
+	b->p[b->len++] = ',';
+	put_i64(b, round_i64(s->x));
+	b->p[b->len++] = ',';
+	put_duration(b, s->t_x, unit);
+	b->p[b->len++] = ',';
+	put_duration(b, s->T, unit);
+	b->p[b->len++] = ',';
+	put_money(b, s->mean_repeat, 2);
+	b->p[b->len++] = ',';
+	put_date(b, s->first_at, dc);
+	b->p[b->len++] = ',';
+	put_date(b, s->last_at, dc);
+	b->p[b->len++] = ',';
+	put_i64(b, s->n_orders);
+	b->p[b->len++] = ',';
+	put_money(b, s->net_revenue, exact_places(s->net_revenue));
+	b->p[b->len++] = '\n';
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* Large tables are formatted in blocks of this many customers per thread,
+ * on one thread per core, while the calling thread writes the blocks
+ * formatted before: the bytes are those of one thread. */
+#define BLOCK 32768
+#define MAX_THREADS 8
+
+struct csv_job {
+	const struct crm_dataset *ds;
+	const struct crm_customer_summary *sum;
+	int unit;
+	size_t lo, hi;            /* customers [lo, hi) */
+	struct buf out;           /* their lines */
+	int rc;                   /* 0, or -1 when out of memory */
+	struct date_cache dates;
+};
+
+static void *format_block(void *arg)
+{
+	struct csv_job *j = arg;
+	j->out.len = 0;
+	j->rc = 0;
+	for (size_t c = j->lo; c < j->hi && j->rc == 0; c++)
+		j->rc = put_csv_row(&j->out, j->ds, c, &j->sum[c], j->unit, &j->dates);
+	return NULL;
+}
+
+static size_t n_cores(void)
+{
+	long k = sysconf(_SC_NPROCESSORS_ONLN);
+	return k < 1 ? 1 : k > MAX_THREADS ? MAX_THREADS : (size_t)k;
+}
+
 int rpt_customers_csv(const struct crm_dataset *ds,
 		      const struct crm_customer_summary *sum,
 		      const struct crm_summary_opts *opts, FILE *f,
 		      struct crm_err *err)
 {
 	int unit = unit_of(opts);
-	const struct crm_table *ct = &ds->t[CRM_CUSTOMERS];
+	size_t n = ds->n_customers, k = n_cores();
+	struct csv_job (*jobs)[MAX_THREADS] = NULL;   /* two sets of k */
+	pthread_t th[MAX_THREADS];
+	int started[MAX_THREADS];
 	struct buf b;
 	int rc = CRM_OK;
 	buf_init(&b);
-	if (buf_puts(&b, header) != 0)
+	jobs = calloc(2, sizeof *jobs);
+	if (!jobs || buf_puts(&b, header) != 0)
 		goto nomem;
-	for (size_t c = 0; c < ds->n_customers; c++) {
-		const struct crm_customer_summary *s = &sum[c];
-		size_t idn;
-		const char *id = strs_get(&ct->col[CRM_C_CUSTOMER_ID].str, c, &idn);
-		if (put_csv_field(&b, id, idn) != 0)
-			goto nomem;
-		/* the rest of the line is at most 8 numbers of < 32 bytes */
-		if (buf_reserve(&b, 320) != 0)
-			goto nomem;
-		b.p[b.len++] = ',';
-		put_i64(&b, (int64_t)llround(s->x));
-		b.p[b.len++] = ',';
-		put_duration(&b, s->t_x, unit);
-		b.p[b.len++] = ',';
-		put_duration(&b, s->T, unit);
-		b.p[b.len++] = ',';
-		put_money(&b, s->mean_repeat, 2);
-		b.p[b.len++] = ',';
-		put_date(&b, s->first_at);
-		b.p[b.len++] = ',';
-		put_date(&b, s->last_at);
-		b.p[b.len++] = ',';
-		put_i64(&b, s->n_orders);
-		b.p[b.len++] = ',';
-		put_money(&b, s->net_revenue, exact_places(s->net_revenue));
-		b.p[b.len++] = '\n';
-		b.p[b.len] = '\0';
-		if (b.len >= FLUSH_AT && flush(f, &b) != 0)
+	for (int set = 0; set < 2; set++)
+		for (size_t j = 0; j < k; j++) {
+			jobs[set][j].ds = ds;
+			jobs[set][j].sum = sum;
+			jobs[set][j].unit = unit;
+			buf_init(&jobs[set][j].out);
+			date_cache_init(&jobs[set][j].dates);
+		}
+	if (n <= BLOCK) {
+		for (size_t c = 0; c < n; c++) {
+			if (put_csv_row(&b, ds, c, &sum[c], unit, &jobs[0][0].dates) != 0)
+				goto nomem;
+			if (b.len >= FLUSH_AT && flush(f, &b) != 0)
+				goto io;
+		}
+		if (flush(f, &b) != 0 || fflush(f) != 0)
 			goto io;
+		goto done;
 	}
-	if (flush(f, &b) != 0 || fflush(f) != 0)
+	if (flush(f, &b) != 0)
+		goto io;
+	/* round r formats set r % 2 while the set of round r - 1 is written */
+	for (size_t next = 0, r = 0; next < n || r > 0; r++) {
+		struct csv_job *fmt = jobs[r % 2], *wrt = jobs[(r + 1) % 2];
+		size_t n_fmt = 0;
+		for (size_t j = 0; j < k && next < n; j++, n_fmt++) {
+			fmt[j].lo = next;
+			fmt[j].hi = next + BLOCK < n ? next + BLOCK : n;
+			next = fmt[j].hi;
+			started[j] = pthread_create(&th[j], NULL, format_block, &fmt[j]) == 0;
+		}
+		int failed = 0;
+		for (size_t j = 0; r > 0 && j < k && !failed; j++)
+			if (wrt[j].hi > wrt[j].lo)
+				failed = wrt[j].rc != 0 ? -1 : flush(f, &wrt[j].out) != 0 ? -2 : 0;
+		for (size_t j = 0; j < n_fmt; j++) {
+			if (started[j])
+				pthread_join(th[j], NULL);
+			else
+				format_block(&fmt[j]);
+		}
+		for (size_t j = 0; j < k; j++)
+			wrt[j].lo = wrt[j].hi = 0;
+		for (size_t j = n_fmt; j < k; j++)
+			fmt[j].lo = fmt[j].hi = 0;
+		if (failed == -1)
+			goto nomem;
+		if (failed == -2)
+			goto io;
+		if (n_fmt == 0)
+			break;
+	}
+	if (fflush(f) != 0)
 		goto io;
 	goto done;
 nomem:
@@ -175,6 +308,10 @@ nomem:
 io:
 	rc = crm_err_set(err, CRM_EIO, "customers csv: write failed");
 done:
+	for (int set = 0; jobs && set < 2; set++)
+		for (size_t j = 0; j < k; j++)
+			buf_fini(&jobs[set][j].out);
+	free(jobs);
 	buf_fini(&b);
 	return rc;
 }
@@ -244,7 +381,7 @@ static int put_json_text(struct buf *b, const char *s, size_t n)
 
 /* Appends one customer's JSON object (no separator, no line end). */
 static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
-			const struct crm_customer_summary *s, int unit)
+			const struct crm_customer_summary *s, int unit, struct date_cache *dc)
 {
 	size_t idn;
 	const char *id = strs_get(&ds->t[CRM_CUSTOMERS].col[CRM_C_CUSTOMER_ID].str, c, &idn);
@@ -254,7 +391,7 @@ static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 	/* the numbers are the CSV's text, which is valid JSON as it is */
 #define KEY(k) (memcpy(b->p + b->len, k, sizeof k - 1), b->len += sizeof k - 1)
 	KEY("\",\"x\":");
-	put_i64(b, (int64_t)llround(s->x));
+	put_i64(b, round_i64(s->x));
 	KEY(",\"t_x\":");
 	put_duration(b, s->t_x, unit);
 	KEY(",\"T\":");
@@ -266,7 +403,7 @@ static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 		KEY("null");
 	} else {
 		b->p[b->len++] = '"';
-		put_date(b, s->first_at);
+		put_date(b, s->first_at, dc);
 		b->p[b->len++] = '"';
 	}
 	KEY(",\"last_purchase\":");
@@ -274,7 +411,7 @@ static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 		KEY("null");
 	} else {
 		b->p[b->len++] = '"';
-		put_date(b, s->last_at);
+		put_date(b, s->last_at, dc);
 		b->p[b->len++] = '"';
 	}
 	KEY(",\"orders\":");
@@ -295,7 +432,7 @@ json_t *rpt_customer_json(const struct crm_dataset *ds, size_t c,
 	json_t *o = NULL;
 	buf_init(&b);
 	/* one formatter for both: the object is parsed from the file's text */
-	if (put_json_row(&b, ds, c, s, unit_of(opts)) == 0)
+	if (put_json_row(&b, ds, c, s, unit_of(opts), NULL) == 0)
 		o = json_loadb(b.p, b.len, 0, NULL);
 	buf_fini(&b);
 	return o;
@@ -308,12 +445,14 @@ int rpt_customers_json(const struct crm_dataset *ds,
 {
 	int unit = unit_of(opts);
 	struct buf b;
+	struct date_cache *dc = malloc(sizeof *dc);
 	int rc = CRM_OK;
 	buf_init(&b);
-	if (buf_puts(&b, "[\n") != 0)
+	if (!dc || buf_puts(&b, "[\n") != 0)
 		goto nomem;
+	date_cache_init(dc);
 	for (size_t c = 0; c < ds->n_customers; c++) {
-		if (put_json_row(&b, ds, c, &sum[c], unit) != 0)
+		if (put_json_row(&b, ds, c, &sum[c], unit, dc) != 0)
 			goto nomem;
 		if (buf_puts(&b, c + 1 < ds->n_customers ? ",\n" : "\n") != 0)
 			goto nomem;
@@ -331,6 +470,7 @@ nomem:
 io:
 	rc = crm_err_set(err, CRM_EIO, "customers json: write failed");
 done:
+	free(dc);
 	buf_fini(&b);
 	return rc;
 }

@@ -1,0 +1,667 @@
+/* test_parallel.c - reading files straight into a dataset on several
+ * threads and with a projection (src/ingest/import.c, src/data/load.c,
+ * src/data/builder.c), and the parallel summary CSV writer
+ * (src/report/customers.c): every path gives what one thread gives. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/entity.h"
+#include "core/tstamp.h"
+#include "crmscope.h"
+#include "data/builder.h"
+#include "data/load.h"
+#include "report/customers.h"
+#include "support.h"
+
+static char dir[256];
+
+static void setup(void) { tmpdir_make(dir, sizeof dir); }
+static void teardown(void) { tmpdir_remove(dir); }
+
+TestSuite(parallel, .init = setup, .fini = teardown);
+
+/* Asserts that two datasets hold the same rows in the same order, column
+ * by column (kinds, values, dictionaries through the cell text). */
+static void assert_same(const struct crm_dataset *a, const struct crm_dataset *b)
+{
+	cr_assert_eq(a->n_customers, b->n_customers);
+	cr_assert_eq(memcmp(a->is_stub, b->is_stub, a->n_customers), 0);
+	cr_assert_eq(a->first_at, b->first_at);
+	cr_assert_eq(a->last_at, b->last_at);
+	for (int e = 0; e < CRM_N_ENTITIES; e++) {
+		const struct crm_table *x = &a->t[e], *y = &b->t[e];
+		const struct ent_desc *d = ent_get(e);
+		cr_assert_eq(x->n, y->n, "%s", d->name);
+		if (x->n)
+			cr_assert_eq(memcmp(x->customer, y->customer, x->n * sizeof *x->customer), 0,
+				     "%s", d->name);
+		cr_assert_eq(!x->by_customer, !y->by_customer, "%s", d->name);
+		if (x->by_customer)
+			cr_assert_eq(memcmp(x->by_customer, y->by_customer,
+					    (a->n_customers + 1) * sizeof *x->by_customer), 0,
+				     "%s", d->name);
+		for (size_t f = 0; f < d->n_fields; f++) {
+			const struct crm_column *cx = &x->col[f], *cy = &y->col[f];
+			cr_assert_eq(cx->kind, cy->kind, "%s.%s", d->name, d->fields[f].name);
+			for (size_t i = 0; i < x->n; i++) {
+				if (cx->kind == CRM_COL_I64)
+					cr_assert_eq(cx->i64[i], cy->i64[i], "%s.%s row %zu", d->name,
+						     d->fields[f].name, i);
+				else if (cx->kind != CRM_COL_NONE)
+					cr_assert_str_eq(crm_cell_str(x, (int)f, i), crm_cell_str(y, (int)f, i),
+							 "%s.%s row %zu", d->name, d->fields[f].name, i);
+			}
+		}
+	}
+}
+
+static void assert_same_counts(const struct ing_summary *a, const struct ing_summary *b)
+{
+	cr_assert_eq(a->read, b->read);
+	cr_assert_eq(a->stored, b->stored);
+	cr_assert_eq(a->updated, b->updated);
+	cr_assert_eq(a->duplicates, b->duplicates);
+	cr_assert_eq(a->rejected, b->rejected);
+	cr_assert_eq(a->stubs, b->stubs);
+	for (int r = 0; r < R_N; r++)
+		cr_assert_eq(a->reasons[r], b->reasons[r], "reason %s", ing_reason_name(r));
+	cr_assert_str_eq(a->mapping, b->mapping);
+}
+
+/* Loads path as orders on `threads` threads; rejects go to rejects_path. */
+static struct crm_dataset *load(const char *path, int threads, uint32_t fields,
+				const char *rejects_path, struct ing_summary *sum)
+{
+	struct ds_file f;
+	struct crm_dataset *ds = NULL;
+	struct crm_err err = { 0, "" };
+	memset(&f, 0, sizeof f);
+	f.path = path;
+	f.ing.entity = CRM_ORDERS;
+	f.ing.decimal = '.';
+	f.ing.threads = threads;
+	f.ing.fields = fields;
+	f.ing.rejects_path = rejects_path;
+	if (rejects_path)
+		unlink(rejects_path);
+	cr_assert_eq(ds_load_files(&f, 1, sum, &ds, &err), CRM_OK, "%s", err.msg);
+	return ds;
+}
+
+/* The summary CSV of ds as of 2024-12-31, as text (caller frees). */
+static char *summary_csv(const struct crm_dataset *ds, const char *name)
+{
+	char path[512];
+	struct crm_customer_summary *s = NULL;
+	struct crm_summary_opts o = { CRM_NA, CRM_NA, CRM_UNIT_DAY };
+	struct crm_err err;
+	const char *why;
+	cr_assert_eq(ts_parse_iso("2024-12-31T23:59:59Z", 20, &o.as_of, &why), 0);
+	cr_assert_eq(crm_summary_compute(ds, &o, &s, &err), CRM_OK, "%s", err.msg);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(rpt_customers_csv(ds, s, &o, f, &err), CRM_OK, "%s", err.msg);
+	fclose(f);
+	free(s);
+	char *text = read_file(path, NULL);
+	cr_assert_not_null(text);
+	return text;
+}
+
+#define N_ROWS 50000
+
+/* The bad rows of the big file, by row number (0-based, data rows), with
+ * what makes them bad and the reason expected. Some sit at and around the
+ * middle, where two threads cut the file. */
+static const struct {
+	int row;
+	const char *text;    /* the line as written (no line end) */
+	const char *reason;
+} bad[] = {
+	{ 3, "o3,17,2023-13-01,10.00,web", "bad_date" },
+	{ 4999, "o4999,17,2023-02-01,,web", "missing" },
+	{ 12500, "o12500,17,2023-02-01,12.3.4,web", "bad_number" },
+	{ 24999, "o24999,17,2023-02-01,1.00,web,extra", "field_count" },
+	{ 25000, "o25000,,2023-02-01,1.00,web", "missing" },
+	{ 25001, "o25001,\xff\xfe,2023-02-01,1.00,web", "bad_utf8" },
+	{ 33333, "o33333,17,2023-02-01,1.00", "field_count" },
+	{ 49999, "o49999,17,yesterday,1.00,shop", "bad_date" },
+};
+#define N_BAD (sizeof bad / sizeof bad[0])
+
+/* Writes the big order file: 50,000 data rows of 3,000 customers (numbers
+ * and, every seventh row, text ids), dates rising a day per 50 rows, some
+ * with a time; CRLF on every 11th line; a blank line before row 20000;
+ * the bad rows above. Fills line_of[k], the line in the file of bad row k.
+ * quoted: one good row has a quoted field holding a line end. */
+static void write_orders(const char *path, int quoted, long *line_of)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	fputs("order_id,customer_id,order_date,amount,channel\n", f);
+	long line = 2;
+	size_t k = 0;
+	for (int i = 0; i < N_ROWS; i++) {
+		if (i == 20000) {
+			fputs("\n", f);
+			line++;
+		}
+		if (k < N_BAD && bad[k].row == i) {
+			fputs(bad[k].text, f);
+			line_of[k++] = line;
+		} else if (quoted && i == 30000) {
+			fputs("o30000,\"17\",2023-06-01,\"5.00\",\"web\nshop\"", f);
+			line++;   /* the quoted field holds a line end */
+		} else {
+			unsigned c = (unsigned)((i * 7919) % 3000 + 1);
+			char cust[16];
+			if (i % 7 == 0)
+				snprintf(cust, sizeof cust, "c%u", c);
+			else
+				snprintf(cust, sizeof cust, "%u", c);
+			int day = i / 50;
+			int64_t t = days_from_civil(2022, 1, 1) + day;
+			int64_t y;
+			unsigned m, d;
+			civil_from_days(t, &y, &m, &d);
+			fprintf(f, "o%d,%s,%04lld-%02u-%02u%s,%d.%02d,%s", i, cust, (long long)y, m, d,
+				i % 13 == 0 ? "T10:30:00Z" : "", (i * 37) % 500, i % 100,
+				i % 3 ? "web" : "shop");
+		}
+		fputs(i % 11 == 0 ? "\r\n" : "\n", f);
+		line++;
+	}
+	fclose(f);
+}
+
+/* The lines of the rejects file (past its header) are the bad rows, in
+ * order, with their reasons. */
+static void assert_rejects(const char *path, const long *line_of)
+{
+	char *text = read_file(path, NULL);
+	cr_assert_not_null(text, "no rejects file");
+	char *p = strchr(text, '\n');
+	cr_assert_not_null(p);
+	p++;
+	for (size_t k = 0; k < N_BAD; k++) {
+		char want[64];
+		snprintf(want, sizeof want, "%ld,%s,", line_of[k], bad[k].reason);
+		cr_assert_eq(strncmp(p, want, strlen(want)), 0, "reject %zu: want %s, got %.40s", k,
+			     want, p);
+		/* the raw row is the line's last field, quoted when it must be */
+		char *end = strchr(p, '\n');
+		cr_assert_not_null(end);
+		p = end + 1;
+	}
+	cr_assert_eq(*p, '\0', "more rejects than planted: %.60s", p);
+	free(text);
+}
+
+Test(parallel, threads_give_what_one_thread_gives)
+{
+	char path[512], rej1[512], rejn[512];
+	long line_of[N_BAD];
+	snprintf(path, sizeof path, "%s/orders.csv", dir);
+	snprintf(rej1, sizeof rej1, "%s/one.rejects.csv", dir);
+	snprintf(rejn, sizeof rejn, "%s/many.rejects.csv", dir);
+	write_orders(path, 0, line_of);
+
+	struct ing_summary s1, sn;
+	struct crm_dataset *one = load(path, 1, 0, rej1, &s1);
+	cr_assert_eq(s1.threads, 1);
+	cr_assert_eq(s1.read, N_ROWS);
+	cr_assert_eq(s1.rejected, (int64_t)N_BAD);
+	cr_assert_eq(s1.stored, N_ROWS - (int64_t)N_BAD);
+	cr_assert_eq(s1.reasons[R_BAD_DATE], 2);
+	cr_assert_eq(s1.reasons[R_MISSING], 2);
+	cr_assert_eq(s1.reasons[R_FIELD_COUNT], 2);
+	/* 3,000 numbers and the text ids of the rows with i % 7 == 0: every
+	 * customer is a stub (no customers file) */
+	cr_assert_eq(s1.stubs, (int64_t)one->n_customers);
+	assert_rejects(rej1, line_of);
+	char *csv1 = summary_csv(one, "one.csv");
+	char *rtext1 = read_file(rej1, NULL);
+
+	/* 2 threads cut at the middle; 3 and 5 cut elsewhere */
+	const int threads[] = { 2, 3, 5 };
+	for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+		struct crm_dataset *many = load(path, threads[t], 0, rejn, &sn);
+		cr_assert_eq(sn.threads, threads[t]);
+		assert_same_counts(&s1, &sn);
+		assert_same(one, many);
+		char *rtextn = read_file(rejn, NULL);
+		cr_assert_str_eq(rtext1, rtextn, "%d threads: rejects differ", threads[t]);
+		free(rtextn);
+		char *csvn = summary_csv(many, "many.csv");
+		cr_assert_str_eq(csv1, csvn, "%d threads: summaries differ", threads[t]);
+		free(csvn);
+		crm_dataset_free(many);
+	}
+
+	/* with the projection of the customers command, the same summary */
+	const uint32_t fields = ING_FIELD(CRM_O_CUSTOMER_ID) | ING_FIELD(CRM_O_ORDERED_AT) |
+				ING_FIELD(CRM_O_AMOUNT) | ING_FIELD(CRM_O_STATUS);
+	struct crm_dataset *proj = load(path, 2, fields, rejn, &sn);
+	cr_assert_eq(sn.threads, 2);
+	assert_same_counts(&s1, &sn);
+	char *csvp = summary_csv(proj, "proj.csv");
+	cr_assert_str_eq(csv1, csvp);
+	free(csvp);
+	crm_dataset_free(proj);
+
+	free(rtext1);
+	free(csv1);
+	crm_dataset_free(one);
+}
+
+Test(parallel, a_quote_in_the_file_keeps_one_thread)
+{
+	char path[512], rej1[512], rejn[512];
+	long line_of[N_BAD];
+	snprintf(path, sizeof path, "%s/orders.csv", dir);
+	snprintf(rej1, sizeof rej1, "%s/one.rejects.csv", dir);
+	snprintf(rejn, sizeof rejn, "%s/many.rejects.csv", dir);
+	write_orders(path, 1, line_of);
+	/* the quoted row spans two lines: the bad rows after it are one line on
+	 * (write_orders counted it) */
+	struct ing_summary s1, sn;
+	struct crm_dataset *one = load(path, 1, 0, rej1, &sn);
+	struct crm_dataset *many = load(path, 2, 0, rejn, &s1);
+	cr_assert_eq(s1.threads, 1, "a file with quotes was cut");
+	assert_same_counts(&s1, &sn);
+	assert_same(one, many);
+	cr_assert_eq(s1.rejected, (int64_t)N_BAD);
+	assert_rejects(rejn, line_of);
+	/* the quoted field is read whole: "web\nshop" */
+	int found = 0;
+	const struct crm_table *o = &many->t[CRM_ORDERS];
+	for (size_t i = 0; i < o->n; i++)
+		found += strcmp(crm_cell_str(o, CRM_O_CHANNEL, i), "web\nshop") == 0;
+	cr_assert_eq(found, 1);
+	crm_dataset_free(one);
+	crm_dataset_free(many);
+}
+
+Test(parallel, small_files_and_stdin_like_inputs_stay_on_one_thread)
+{
+	char path[512];
+	/* threads 0 (one per core) reads a file under ING_PAR_MIN_BYTES on one */
+	write_file(dir, "small.csv", "order_id,customer_id,ordered_at,amount\n"
+		   "1,a,2024-01-01,10\n2,b,2024-01-02,20\n", path, sizeof path);
+	struct ing_summary s;
+	struct crm_dataset *ds = load(path, 0, 0, NULL, &s);
+	cr_assert_eq(s.threads, 1);
+	cr_assert_eq(ds->t[CRM_ORDERS].n, 2);
+	crm_dataset_free(ds);
+	/* asked for four threads, three rows are cut into four parts, some
+	 * empty, and nothing is lost or doubled */
+	ds = load(path, 4, 0, NULL, &s);
+	cr_assert_eq(s.threads, 4);
+	cr_assert_eq(s.read, 2);
+	cr_assert_eq(s.stored, 2);
+	cr_assert_eq(s.stubs, 2);
+	cr_assert_eq(ds->t[CRM_ORDERS].n, 2);
+	cr_assert_eq(ds->n_customers, 2);
+	crm_dataset_free(ds);
+	/* order lines are folded in file order: one thread */
+	write_file(dir, "lines.csv", "Invoice,Customer ID,InvoiceDate,Quantity,Price\n"
+		   "1,a,2024-01-01,2,1.50\n1,a,2024-01-01,1,2.00\n", path, sizeof path);
+	ds = load(path, 4, 0, NULL, &s);
+	cr_assert_eq(s.threads, 1);
+	cr_assert_eq(ds->t[CRM_ORDERS].n, 1);
+	cr_assert_eq(ds->t[CRM_ORDERS].col[CRM_O_AMOUNT].i64[0], 50000);   /* 2 x 1.50 + 2.00 */
+	crm_dataset_free(ds);
+	/* no order_id column: ids are made in file order, one thread; not
+	 * needed (a projection without order_id), none are made and the file
+	 * can be cut */
+	write_file(dir, "noid.csv", "customer_id,ordered_at,amount\na,2024-01-01,1\na,2024-01-01,2\n",
+		   path, sizeof path);
+	ds = load(path, 4, 0, NULL, &s);
+	cr_assert_eq(s.threads, 1);
+	cr_assert_eq(s.synthetic_ids, 2);
+	cr_assert_str_eq(crm_cell_str(&ds->t[CRM_ORDERS], CRM_O_ORDER_ID, 1), "a@2024-01-01#2");
+	crm_dataset_free(ds);
+	ds = load(path, 4, ING_FIELD(CRM_O_AMOUNT), NULL, &s);
+	cr_assert_eq(s.threads, 4);
+	cr_assert_eq(s.synthetic_ids, 0);
+	cr_assert_eq(ds->t[CRM_ORDERS].col[CRM_O_ORDER_ID].kind, CRM_COL_NONE);
+	cr_assert_eq(ds->t[CRM_ORDERS].n, 2);
+	crm_dataset_free(ds);
+}
+
+Test(parallel, projection_leaves_columns_out_and_still_checks_required_fields)
+{
+	char path[512], rej[512];
+	snprintf(rej, sizeof rej, "%s/rejects.csv", dir);
+	write_file(dir, "o.csv",
+		   "order_id,customer_id,ordered_at,amount,channel,items,status,cost\n"
+		   "1,a,2024-01-01,10,web,2,completed,4\n"
+		   ",a,2024-01-02,11,web,1,completed,4\n"        /* order_id missing */
+		   "3,b,2024-01-03,12,shop,x,completed,4\n"      /* items not a number */
+		   "4,b,2024-01-04,13,shop,1,lost,4\n"           /* status not known */
+		   "5,c,2024-01-05,,shop,1,completed,4\n"        /* amount missing */
+		   "6,c,2024-01-06,14,\xff,1,returned,zz\n",     /* channel, cost bad */
+		   path, sizeof path);
+	const uint32_t fields = ING_FIELD(CRM_O_CUSTOMER_ID) | ING_FIELD(CRM_O_ORDERED_AT) |
+				ING_FIELD(CRM_O_AMOUNT) | ING_FIELD(CRM_O_STATUS);
+	struct ing_summary s;
+	struct crm_dataset *ds = load(path, 1, fields, rej, &s);
+	/* rejected: the missing order_id (required, though not read into the
+	 * dataset), the unknown status and the missing amount (needed); kept:
+	 * rows 1, 3 and 6, whose faults are in fields left out */
+	cr_assert_eq(s.read, 6);
+	cr_assert_eq(s.rejected, 3);
+	cr_assert_eq(s.reasons[R_MISSING], 2);
+	cr_assert_eq(s.reasons[R_BAD_VALUE], 1);
+	const struct crm_table *o = &ds->t[CRM_ORDERS];
+	cr_assert_eq(o->n, 3);
+	cr_assert_eq(o->col[CRM_O_ORDER_ID].kind, CRM_COL_NONE);
+	cr_assert_eq(o->col[CRM_O_CHANNEL].kind, CRM_COL_NONE);
+	cr_assert_eq(o->col[CRM_O_ITEMS].kind, CRM_COL_NONE);
+	cr_assert_eq(o->col[CRM_O_COST].kind, CRM_COL_NONE);
+	cr_assert_eq(o->col[CRM_O_CURRENCY].kind, CRM_COL_NONE);
+	cr_assert_eq(o->col[CRM_O_CATEGORY].kind, CRM_COL_NONE);
+	cr_assert_eq(o->col[CRM_O_ORDERED_AT].kind, CRM_COL_I64);
+	cr_assert_eq(o->col[CRM_O_AMOUNT].kind, CRM_COL_I64);
+	cr_assert_eq(o->col[CRM_O_STATUS].kind, CRM_COL_CAT);
+	/* a, b, c: rows 1, 3, 6 in customer order */
+	cr_assert_eq(o->col[CRM_O_AMOUNT].i64[0], 100000);
+	cr_assert_eq(o->col[CRM_O_AMOUNT].i64[1], 120000);
+	cr_assert_eq(o->col[CRM_O_AMOUNT].i64[2], 140000);
+	cr_assert_str_eq(crm_cell_str(o, CRM_O_STATUS, 2), "returned");
+	/* no customers file: only the customers' ids are laid out */
+	const struct crm_table *c = &ds->t[CRM_CUSTOMERS];
+	cr_assert_eq(ds->n_customers, 3);
+	cr_assert_eq(c->col[CRM_C_CUSTOMER_ID].kind, CRM_COL_STR);
+	cr_assert_eq(c->col[CRM_C_NAME].kind, CRM_COL_NONE);
+	cr_assert_eq(c->col[CRM_C_SIGNUP_AT].kind, CRM_COL_NONE);
+	cr_assert_str_eq(crm_cell_str(c, CRM_C_CUSTOMER_ID, 2), "c");
+	crm_dataset_free(ds);
+
+	/* without a projection every field is read and checked: rows 3 (items)
+	 * and 6 (channel and cost) are rejected too, at their first bad field */
+	ds = load(path, 1, 0, rej, &s);
+	cr_assert_eq(s.rejected, 5);
+	cr_assert_eq(s.reasons[R_BAD_NUMBER], 1);
+	cr_assert_eq(s.reasons[R_BAD_UTF8], 1);
+	cr_assert_eq(ds->t[CRM_ORDERS].n, 1);
+	cr_assert_eq(ds->t[CRM_ORDERS].col[CRM_O_ORDER_ID].kind, CRM_COL_STR);
+	cr_assert_eq(ds->t[CRM_CUSTOMERS].col[CRM_C_NAME].kind, CRM_COL_STR);
+	crm_dataset_free(ds);
+}
+
+/* ---------------------------------------------------- builder: fork and merge */
+
+static struct ent_record rec(int entity, long line)
+{
+	struct ent_record r;
+	memset(&r, 0, sizeof r);
+	r.entity = entity;
+	r.line = line;
+	return r;
+}
+
+static void set_s(struct ent_record *r, int f, const char *s)
+{
+	r->v[f].s = s;
+	r->v[f].n = strlen(s);
+	r->v[f].set = 1;
+}
+
+static void set_i(struct ent_record *r, int f, int64_t v)
+{
+	r->v[f].i = v;
+	r->v[f].set = 1;
+}
+
+/* Record k of a mixed sequence: orders (number and text customer ids, some
+ * of customers that never get a record; channels, some statuses),
+ * customers records (some as stubs), leads with and without customers and
+ * web events with occurrence numbers. Text lives in bufs. */
+static struct ent_record mixed(int k, char bufs[4][32])
+{
+	struct ent_record r;
+	int kind = k % 10;
+	snprintf(bufs[0], 32, "%d", (k * 131) % 97);
+	snprintf(bufs[1], 32, "id%05d", k);
+	snprintf(bufs[2], 32, "ch%d", k % 5);
+	snprintf(bufs[3], 32, "k%d", (k * 7) % 41);
+	const char *cust = k % 3 ? bufs[0] : bufs[3];
+	if (kind == 5)
+		snprintf(bufs[3], 32, "x%d", k % 13);    /* never gets a customers record */
+	if (kind < 6) {
+		r = rec(CRM_ORDERS, k + 2);
+		set_s(&r, CRM_O_ORDER_ID, bufs[1]);
+		set_s(&r, CRM_O_CUSTOMER_ID, cust);
+		set_i(&r, CRM_O_ORDERED_AT, (int64_t)((k * 7) % 50) * 3600);
+		set_i(&r, CRM_O_AMOUNT, k * 100);
+		if (kind != 2)
+			set_s(&r, CRM_O_CHANNEL, bufs[2]);
+		if (kind == 4)
+			set_s(&r, CRM_O_STATUS, "returned");
+	} else if (kind < 8) {
+		r = rec(CRM_CUSTOMERS, k + 2);
+		set_s(&r, CRM_C_CUSTOMER_ID, cust);
+		set_s(&r, CRM_C_COUNTRY, kind == 6 ? "UA" : "GR");
+		set_i(&r, CRM_C_SIGNUP_AT, k * 60);
+	} else if (kind == 8) {
+		r = rec(CRM_LEADS, k + 2);
+		set_s(&r, CRM_L_LEAD_ID, bufs[1]);
+		set_i(&r, CRM_L_CREATED_AT, (int64_t)(k % 30) * 86400);
+		if (k % 4)
+			set_s(&r, CRM_L_CUSTOMER_ID, cust);
+	} else {
+		r = rec(CRM_WEB_EVENTS, k + 2);
+		set_s(&r, CRM_W_SESSION_ID, "s1");
+		set_i(&r, CRM_W_OCCURRED_AT, (int64_t)(k % 3) * 60);
+		set_s(&r, CRM_W_PAGE, "/p");
+		r.seq = k;
+	}
+	return r;
+}
+
+static void add(struct ds_builder *b, const struct ent_record *r, int is_stub)
+{
+	struct crm_err err;
+	cr_assert_eq(ds_builder_add(b, r, is_stub, NULL, &err), CRM_OK, "%s", err.msg);
+}
+
+Test(parallel, merged_builders_give_what_one_builder_gives)
+{
+	const int n = 3000;
+	char bufs[4][32];
+	struct crm_err err;
+	struct ds_builder *one;
+	struct crm_dataset *ds_one;
+	int64_t stubs_one = 0;
+	cr_assert_eq(ds_builder_new(&one, &err), CRM_OK);
+	for (int k = 0; k < n; k++) {
+		struct ent_record r = mixed(k, bufs);
+		add(one, &r, k % 70 == 6);
+	}
+	cr_assert_eq(ds_builder_flush(one, &stubs_one, &err), CRM_OK);
+	cr_assert_eq(ds_builder_finish(one, &ds_one, &err), CRM_OK, "%s", err.msg);
+
+	/* the same records cut in three parts at uneven points, each part in a
+	 * builder of its own, merged in order */
+	const int cuts[] = { 0, 7, 1999, n };
+	struct ds_builder *main_b, *parts[3];
+	cr_assert_eq(ds_builder_new(&main_b, &err), CRM_OK);
+	parts[0] = main_b;
+	for (int p = 1; p < 3; p++)
+		cr_assert_eq(ds_builder_fork(main_b, &parts[p], &err), CRM_OK);
+	for (int p = 0; p < 3; p++)
+		for (int k = cuts[p]; k < cuts[p + 1]; k++) {
+			struct ent_record r = mixed(k, bufs);
+			add(parts[p], &r, k % 70 == 6);
+		}
+	int64_t stubs = 0, s;
+	cr_assert_eq(ds_builder_flush(main_b, &s, &err), CRM_OK);
+	stubs += s;
+	for (int p = 1; p < 3; p++) {
+		cr_assert_eq(ds_builder_merge(main_b, parts[p], &s, &err), CRM_OK, "%s", err.msg);
+		stubs += s;
+	}
+	struct crm_dataset *ds_merged;
+	cr_assert_eq(ds_builder_finish(main_b, &ds_merged, &err), CRM_OK, "%s", err.msg);
+	assert_same(ds_one, ds_merged);
+	cr_assert_eq(stubs, stubs_one);
+	/* stubs: customers first met in an order or a lead; those with a
+	 * customers record (not given as a stub) are no stubs in the end */
+	size_t flagged = 0;
+	for (size_t c = 0; c < ds_one->n_customers; c++)
+		flagged += ds_one->is_stub[c];
+	cr_assert_lt(flagged, ds_one->n_customers);
+	cr_assert_gt(flagged, 0);
+	crm_dataset_free(ds_one);
+	crm_dataset_free(ds_merged);
+}
+
+Test(parallel, keep_is_set_before_records)
+{
+	struct ds_builder *b;
+	struct crm_err err;
+	char bufs[4][32];
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	cr_assert_eq(ds_builder_keep(b, CRM_ORDERS, ING_FIELD(CRM_O_AMOUNT), &err), CRM_OK);
+	struct ent_record r = mixed(0, bufs);
+	add(b, &r, 0);
+	cr_assert_eq(ds_builder_keep(b, CRM_ORDERS, 0, &err), CRM_EINVAL);
+	cr_assert_eq(ds_builder_keep(b, 99, 0, &err), CRM_EINVAL);
+	struct crm_dataset *ds;
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);
+	cr_assert_eq(ds->t[CRM_ORDERS].col[CRM_O_AMOUNT].kind, CRM_COL_I64);
+	cr_assert_eq(ds->t[CRM_ORDERS].col[CRM_O_ORDERED_AT].kind, CRM_COL_NONE);
+	cr_assert_eq(ds->t[CRM_ORDERS].col[CRM_O_CHANNEL].kind, CRM_COL_NONE);
+	cr_assert_eq(ds->t[CRM_ORDERS].customer[0], 0);
+	crm_dataset_free(ds);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Customer ids that are numbers are found by value (the array part of the
+ * customer map), the rest by hash; either way the dense ids follow the byte
+ * order of the text: "0" < "007" < "1" < "10" < "100" < "9" ... */
+Test(parallel, number_and_text_ids_sort_in_byte_order)
+{
+	static const char *ids[] = {
+		"10", "9", "0", "007", "7", "100", "1000000000", "999999999", "abc", "-1",
+		"1048576", "1048575", "5000000", "12", "1", "0x10", " 5", "99", "101", "10a",
+	};
+	const size_t n = sizeof ids / sizeof ids[0];
+	struct ds_builder *b;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	/* each id twice, the second time after all the others */
+	for (size_t rep = 0; rep < 2; rep++)
+		for (size_t i = 0; i < n; i++) {
+			struct ent_record r = rec(CRM_ORDERS, (long)i);
+			set_s(&r, CRM_O_ORDER_ID, "o");
+			set_s(&r, CRM_O_CUSTOMER_ID, ids[i]);
+			set_i(&r, CRM_O_ORDERED_AT, (int64_t)rep);
+			set_i(&r, CRM_O_AMOUNT, (int64_t)i);
+			add(b, &r, 0);
+		}
+	int64_t stubs;
+	cr_assert_eq(ds_builder_flush(b, &stubs, &err), CRM_OK);
+	cr_assert_eq(stubs, (int64_t)n);
+	struct crm_dataset *ds;
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);
+	const char *sorted[sizeof ids / sizeof ids[0]];
+	memcpy(sorted, ids, sizeof sorted);
+	qsort(sorted, n, sizeof sorted[0], cmp_str);
+	cr_assert_eq(ds->n_customers, n);
+	const struct crm_table *o = &ds->t[CRM_ORDERS];
+	for (size_t c = 0; c < n; c++) {
+		cr_assert_str_eq(crm_cell_str(&ds->t[CRM_CUSTOMERS], CRM_C_CUSTOMER_ID, c), sorted[c]);
+		/* both rows of the customer, and its amount is its index in ids */
+		cr_assert_eq(o->by_customer[c + 1] - o->by_customer[c], 2);
+		int64_t i = o->col[CRM_O_AMOUNT].i64[o->by_customer[c]];
+		cr_assert_str_eq(ids[i], sorted[c]);
+	}
+	crm_dataset_free(ds);
+}
+
+/* 200,000 numeric ids arriving from the top down, then the low ones, so the
+ * array part starts in the hash part and grows past it; and ids past the
+ * array's reach. Every id keeps its rows. */
+Test(parallel, many_numbers_keep_their_rows)
+{
+	const int n = 200000;
+	struct ds_builder *b;
+	struct crm_err err;
+	char id[32];
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	for (int i = 0; i < 2 * n; i++) {
+		int v = i < n ? 3 * n - i : i - n;          /* 600000..400001, then 0..199999 */
+		if (i % 1000 == 0)
+			v = 900000000 + i;                  /* far beyond: the hash part */
+		snprintf(id, sizeof id, "%d", v);
+		struct ent_record r = rec(CRM_ORDERS, i);
+		set_s(&r, CRM_O_ORDER_ID, "o");
+		set_s(&r, CRM_O_CUSTOMER_ID, id);
+		set_i(&r, CRM_O_ORDERED_AT, 0);
+		set_i(&r, CRM_O_AMOUNT, v);
+		add(b, &r, 0);
+	}
+	struct crm_dataset *ds;
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);
+	cr_assert_eq(ds->n_customers, (size_t)(2 * n));
+	const struct crm_table *o = &ds->t[CRM_ORDERS];
+	for (size_t c = 0; c < ds->n_customers; c++) {
+		const char *cid = crm_cell_str(&ds->t[CRM_CUSTOMERS], CRM_C_CUSTOMER_ID, c);
+		if (c > 0)
+			cr_assert_lt(strcmp(crm_cell_str(&ds->t[CRM_CUSTOMERS], CRM_C_CUSTOMER_ID, c - 1),
+					    cid), 0);
+		cr_assert_eq(o->by_customer[c + 1] - o->by_customer[c], 1);
+		cr_assert_eq(o->col[CRM_O_AMOUNT].i64[c], atoll(cid));
+	}
+	crm_dataset_free(ds);
+}
+
+/* The summary CSV of more customers than one thread formats at a time
+ * (customers.c BLOCK): every line as worked out here. */
+Test(parallel, csv_of_many_customers_is_written_in_order)
+{
+	const int n = 70001;
+	struct ds_builder *b;
+	struct crm_err err;
+	char id[32];
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	/* customer c%06d buys once, on day i % 365 of 2024, for (i % 1000).25 */
+	int64_t jan1 = days_from_civil(2024, 1, 1) * SECS_PER_DAY;
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "c%06d", i);
+		struct ent_record r = rec(CRM_ORDERS, i);
+		set_s(&r, CRM_O_ORDER_ID, id);
+		set_s(&r, CRM_O_CUSTOMER_ID, id);
+		set_i(&r, CRM_O_ORDERED_AT, jan1 + (int64_t)(i % 365) * SECS_PER_DAY);
+		set_i(&r, CRM_O_AMOUNT, (int64_t)(i % 1000) * 10000 + 2500);
+		add(b, &r, 0);
+	}
+	struct crm_dataset *ds;
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);
+	char *text = summary_csv(ds, "many.csv");
+	char *p = strchr(text, '\n') + 1;
+	for (int i = 0; i < n; i++) {
+		/* one purchase: x = t_x = 0, mean 0.00, T = days to 2024-12-31 */
+		char want[128], date[32];
+		int64_t day = days_from_civil(2024, 1, 1) + i % 365;
+		ts_format(day * SECS_PER_DAY, 1, date);
+		snprintf(want, sizeof want, "c%06d,0,0,%lld,0.00,%s,%s,1,%d.25\n", i,
+			 (long long)(days_from_civil(2024, 12, 31) - day), date, date, i % 1000);
+		cr_assert_eq(strncmp(p, want, strlen(want)), 0, "line %d: want %s got %.60s", i, want, p);
+		p += strlen(want);
+	}
+	cr_assert_eq(*p, '\0');
+	free(text);
+	crm_dataset_free(ds);
+}
