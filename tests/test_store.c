@@ -791,10 +791,13 @@ Test(store, a_killed_writer_leaves_whole_batches_and_a_rerun_completes_it)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert_eq(got, 1, "the child stopped early (status %d)", status);
 	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	/* the bulk load into an empty table dropped the (cid, time) index at its
-	 * third batch (20,000 rows inserted; store.c DEFER_INDEX_MIN_ROWS) */
+	/* the bulk load into an empty table dropped the (cid, time) and natural
+	 * key indexes at its third batch (20,000 rows inserted; store.c
+	 * DEFER_INDEX_MIN_ROWS) */
 	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE name ="
 			     " 'orders_cid_time'"), 0);
+	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE name ="
+			     " 'orders_key'"), 0);
 
 	/* reopening for writing recovers the WAL and rebuilds the (cid, time)
 	 * index if the bulk load had dropped it */
@@ -810,6 +813,8 @@ Test(store, a_killed_writer_leaves_whole_batches_and_a_rerun_completes_it)
 	cr_assert_eq(sql_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE name ="
 			     " 'orders_cid_time'"), 1);
+	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE name ="
+			     " 'orders_key'"), 1);
 	/* the stored orders are the first ones, whole */
 	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE order_id < 'K030000'"),
 		     3 * KILL_BATCH);
@@ -837,4 +842,335 @@ Test(store, a_killed_writer_leaves_whole_batches_and_a_rerun_completes_it)
 	st_close(db);
 	sql_text("PRAGMA integrity_check", ok, sizeof ok);
 	cr_assert_str_eq(ok, "ok");
+}
+
+/* ------------------------------------- bulk imports without the key index */
+
+/* Whether the index of that name exists (through another connection). */
+static int64_t has_index(const char *name)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+		 " AND name = '%s'", name);
+	return sql_int(sql);
+}
+
+static struct ent_record bulk_order(int i, char *id, char *cust)
+{
+	sprintf(id, "B%06d", i);
+	sprintf(cust, "BC%d", i % 101);
+	return order(id, cust, 1700000000 + i, 5 + i, NULL);
+}
+
+Test(store, a_bulk_import_finds_repeated_keys_without_its_key_index)
+{
+	struct st_db *db = open_db(ST_OPEN_CREATE);
+	char id[16], cust[16];
+	/* an earlier import: P0..P999 */
+	struct st_writer *w = writer(db, CRM_ORDERS, 0, 0, 0);
+	for (int i = 0; i < 1000; i++) {
+		sprintf(id, "P%d", i);
+		struct ent_record o = order(id, "PC", 1000 + i, 1, NULL);
+		cr_assert_eq(put(w, &o, NULL), ST_INSERTED);
+	}
+	finish(w);
+
+	/* the bulk import: batches of 5,000; at the start of the 5th batch it has
+	 * inserted 20,000 rows (DEFER_INDEX_MIN_ROWS, and more than half of the
+	 * 1,000 stored) and drops both indexes */
+	w = writer(db, CRM_ORDERS, 0, 0, 5000);
+	for (int i = 0; i < 30000; i++) {
+		struct ent_record o = bulk_order(i, id, cust);
+		cr_assert_eq(put(w, &o, NULL), ST_INSERTED, "order %d", i);
+		if (i == 19999)   /* the 4th batch committed: indexes still there */
+			cr_assert_eq(has_index("orders_key"), 1);
+	}
+	/* 30,000 puts: the 6th batch committed, with the index dropped */
+	cr_assert_eq(has_index("orders_key"), 0);
+	cr_assert_eq(has_index("orders_cid_time"), 0);
+	/* repeats, told apart as with the index: a key of the earlier import is
+	 * ST_DUPLICATE the first time and ST_DUP_IN_FILE after; keys stored by
+	 * this import before and after the drop are ST_DUP_IN_FILE */
+	struct ent_record p5 = order("P5", "PC", 1, 1, NULL);
+	cr_assert_eq(put(w, &p5, NULL), ST_DUPLICATE);
+	cr_assert_eq(put(w, &p5, NULL), ST_DUP_IN_FILE);
+	struct ent_record b10 = bulk_order(10, id, cust);
+	cr_assert_eq(put(w, &b10, NULL), ST_DUP_IN_FILE);
+	struct ent_record b25000 = bulk_order(25000, id, cust);
+	cr_assert_eq(put(w, &b25000, NULL), ST_DUP_IN_FILE);
+	/* a key that differs from a stored one by a NUL byte more is new */
+	struct ent_record nul = order("P5", "PC", 1, 1, NULL);
+	nul.v[CRM_O_ORDER_ID].n = 3;   /* "P5\0" */
+	cr_assert_eq(put(w, &nul, NULL), ST_INSERTED);
+	cr_assert_eq(put(w, &nul, NULL), ST_DUP_IN_FILE);
+	finish(w);
+
+	/* finish built both indexes again */
+	cr_assert_eq(has_index("orders_key"), 1);
+	cr_assert_eq(has_index("orders_cid_time"), 1);
+	/* 1,000 + 30,000 + "P5\0" */
+	cr_assert_eq(count(db, CRM_ORDERS), 31001);
+	cr_assert_eq(sql_int("SELECT count(DISTINCT order_id) FROM orders"), 31001);
+	cr_assert_eq(sql_int("SELECT stored FROM imports WHERE import_id = 2"), 30001);
+	cr_assert_eq(sql_int("SELECT duplicates FROM imports WHERE import_id = 2"), 5);
+	char ok[64];
+	sql_text("PRAGMA integrity_check", ok, sizeof ok);
+	cr_assert_str_eq(ok, "ok");
+
+	/* a rerun is all duplicates, found through the rebuilt index: nothing is
+	 * inserted, so no batch drops it */
+	w = writer(db, CRM_ORDERS, 0, 0, 5000);
+	for (int i = 0; i < 30000; i++) {
+		struct ent_record o = bulk_order(i, id, cust);
+		cr_assert_eq(put(w, &o, NULL), ST_DUPLICATE, "order %d", i);
+	}
+	finish(w);
+	cr_assert_eq(count(db, CRM_ORDERS), 31001);
+	st_close(db);
+}
+
+Test(store, a_bulk_upsert_updates_rows_found_by_the_loaded_keys)
+{
+	struct st_db *db = open_db(ST_OPEN_CREATE);
+	char id[16], cust[16];
+	struct st_writer *w = writer(db, CRM_ORDERS, 0, 0, 5000);
+	for (int i = 0; i < 25000; i++) {
+		struct ent_record o = bulk_order(i, id, cust);
+		cr_assert_eq(put(w, &o, NULL), ST_INSERTED);
+	}
+	finish(w);
+	/* an upsert of 20,000 new orders, then the 5th batch starts: 20,000
+	 * inserted and more than half of the 25,000 stored, so it drops the key
+	 * index; B000007 is then found among the loaded keys and updated */
+	w = writer(db, CRM_ORDERS, 1, 0, 5000);
+	for (int i = 25000; i < 45000; i++) {
+		struct ent_record o = bulk_order(i, id, cust);
+		cr_assert_eq(put(w, &o, NULL), ST_INSERTED);
+	}
+	struct ent_record o = bulk_order(7, id, cust);
+	o.v[CRM_O_AMOUNT].i = 777;
+	cr_assert_eq(put(w, &o, NULL), ST_UPDATED);
+	/* 4,999 more close the batch: its drop is committed */
+	for (int i = 45000; i < 49999; i++) {
+		struct ent_record n = bulk_order(i, id, cust);
+		cr_assert_eq(put(w, &n, NULL), ST_INSERTED);
+	}
+	cr_assert_eq(has_index("orders_key"), 0);
+	finish(w);
+	cr_assert_eq(has_index("orders_key"), 1);
+	cr_assert_eq(sql_int("SELECT amount FROM orders WHERE order_id = 'B000007'"), 777);
+	/* B000008 kept its amount 5 + 8 */
+	cr_assert_eq(sql_int("SELECT amount FROM orders WHERE order_id = 'B000008'"), 13);
+	cr_assert_eq(count(db, CRM_ORDERS), 49999);
+	st_close(db);
+}
+
+Test(store, a_bulk_import_learns_rows_that_another_connection_wrote)
+{
+	struct st_db *db = open_db(ST_OPEN_CREATE);
+	char id[16], cust[16];
+	struct st_writer *w = writer(db, CRM_ORDERS, 0, 0, 5000);
+	for (int i = 0; i < 25000; i++) {
+		struct ent_record o = bulk_order(i, id, cust);
+		cr_assert_eq(put(w, &o, NULL), ST_INSERTED);
+	}
+	cr_assert_eq(has_index("orders_key"), 0);
+	/* between two batches, another program adds an order (the index is
+	 * gone, so nothing stops it) and deletes one this import stored */
+	sql_exec("INSERT INTO orders(order_id, cid, ordered_at, amount)"
+		 " SELECT 'R1', cid, 1, 1 FROM customers LIMIT 1;"
+		 " DELETE FROM orders WHERE order_id = 'B000003';");
+	/* the next batch starts by learning that: R1 is a duplicate stored by
+	 * another import, B000003 is stored again */
+	struct ent_record r1 = order("R1", "BC1", 1, 1, NULL);
+	cr_assert_eq(put(w, &r1, NULL), ST_DUPLICATE);
+	struct ent_record b3 = bulk_order(3, id, cust);
+	cr_assert_eq(put(w, &b3, NULL), ST_INSERTED);
+	struct ent_record b4 = bulk_order(4, id, cust);
+	cr_assert_eq(put(w, &b4, NULL), ST_DUP_IN_FILE);
+	finish(w);
+	cr_assert_eq(count(db, CRM_ORDERS), 25001);
+	cr_assert_eq(sql_int("SELECT count(DISTINCT order_id) FROM orders"), 25001);
+	st_close(db);
+}
+
+Test(store, another_writer_builds_the_dropped_key_index_and_the_bulk_import_keeps_it)
+{
+	struct st_db *db = open_db(ST_OPEN_CREATE);
+	char id[16], cust[16];
+	struct st_writer *w = writer(db, CRM_ORDERS, 0, 0, 5000);
+	for (int i = 0; i < 25000; i++) {
+		struct ent_record o = bulk_order(i, id, cust);
+		cr_assert_eq(put(w, &o, NULL), ST_INSERTED);
+	}
+	cr_assert_eq(has_index("orders_key"), 0);
+	/* a second handle (opened before the drop would be the same: its writer
+	 * checks at its first batch) writes an order that the bulk import has */
+	struct st_db *db2 = NULL;
+	struct crm_err err = { 0 };
+	cr_assert_eq(st_open(db_path, ST_OPEN_WRITE, &db2, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(has_index("orders_key"), 1, "st_open builds a missing key index");
+	sql_exec("DROP INDEX orders_key");
+	struct st_writer *w2 = writer(db2, CRM_ORDERS, 0, 0, 0);
+	struct ent_record b9 = bulk_order(9, id, cust);
+	cr_assert_eq(put(w2, &b9, NULL), ST_DUPLICATE);
+	struct ent_record n1 = order("N1", "BC1", 1, 1, NULL);
+	cr_assert_eq(put(w2, &n1, NULL), ST_INSERTED);
+	finish(w2);
+	st_close(db2);
+	cr_assert_eq(has_index("orders_key"), 1);
+	/* the bulk import sees the index back and keeps it up from then on */
+	cr_assert_eq(put(w, &n1, NULL), ST_DUPLICATE);
+	struct ent_record b30000 = bulk_order(30000, id, cust);
+	cr_assert_eq(put(w, &b30000, NULL), ST_INSERTED);
+	cr_assert_eq(put(w, &b30000, NULL), ST_DUP_IN_FILE);
+	finish(w);
+	cr_assert_eq(count(db, CRM_ORDERS), 25002);
+	cr_assert_eq(sql_int("SELECT count(DISTINCT order_id) FROM orders"), 25002);
+	st_close(db);
+}
+
+/* ------------------------------------------------ the pipe's second thread */
+
+/* Order i of the piped tests: Q00000.., customer QC(i mod 500), amount i,
+ * currency EUR for every third. */
+static struct ent_record q_order(int i, char *id, char *cust)
+{
+	sprintf(id, "Q%05d", i);
+	sprintf(cust, "QC%d", i % 500);
+	return order(id, cust, 1600000000 + i, i, i % 3 == 0 ? "EUR" : NULL);
+}
+
+Test(store, a_piped_bulk_import_gives_every_outcome_at_once_and_stores_in_order)
+{
+	struct st_db *db = open_db(ST_OPEN_CREATE);
+	struct st_writer *w = writer(db, CRM_ORDERS, 0, 0, 5000);
+	char id[300], cust[16], category[301];
+	int64_t stubs = 0;
+	/* 30,000 orders; from the 5th batch (20,000 inserted) they go through
+	 * the pipe. Repeats are found whether their row is written or still in
+	 * the ring: Q25000 is repeated at once, Q00007 from the 1st batch */
+	for (int i = 0; i < 30000; i++) {
+		int made = 0;
+		struct ent_record o = q_order(i, id, cust);
+		if (i == 26000) {
+			/* text past what a ring slot holds (160 bytes): 200-byte id,
+			 * 300-byte category */
+			memset(id + 6, 'z', 194);
+			id[200] = '\0';
+			o.v[CRM_O_ORDER_ID].n = 200;
+			memset(category, 'k', 300);
+			category[300] = '\0';
+			set_s(&o, CRM_O_CATEGORY, category);
+		}
+		cr_assert_eq(put(w, &o, &made), ST_INSERTED, "order %d", i);
+		stubs += made;
+		if (i == 25000 || i == 25001) {
+			cr_assert_eq(put(w, &o, &made), ST_DUP_IN_FILE, "order %d again", i);
+			cr_assert_eq(made, 0);
+		}
+	}
+	struct ent_record q7 = q_order(7, id, cust);
+	cr_assert_eq(put(w, &q7, NULL), ST_DUP_IN_FILE);
+	finish(w);
+	/* a stub per customer QC0..QC499, told once each */
+	cr_assert_eq(stubs, 500);
+	cr_assert_eq(count(db, CRM_CUSTOMERS), 500);
+	cr_assert_eq(count(db, CRM_ORDERS), 30000);
+	cr_assert_eq(sql_int("SELECT stored FROM imports"), 30000);
+	cr_assert_eq(sql_int("SELECT duplicates FROM imports"), 3);
+	cr_assert_eq(sql_int("SELECT stubs FROM imports"), 500);
+	/* row ids in the order given: order i is row i + 1, before and after the
+	 * pipe started; cids in the order customers first came: QCk is k + 1 */
+	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE rid = amount + 1"), 30000);
+	cr_assert_eq(sql_int("SELECT count(*) FROM customers"
+			     " WHERE customer_id = 'QC' || (cid - 1)"), 500);
+	/* every order's customer is QC(i mod 500), with i its amount */
+	cr_assert_eq(sql_int("SELECT count(*) FROM orders JOIN customers USING (cid)"
+			     " WHERE customer_id = 'QC' || (amount % 500)"), 30000);
+	/* EUR on every third: 0, 3, ..., 29997 */
+	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE currency = 'EUR'"
+			     " AND amount % 3 = 0"), 10000);
+	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE currency IS NULL"), 20000);
+	cr_assert_eq(sql_int("SELECT length(order_id) FROM orders WHERE amount = 26000"), 200);
+	cr_assert_eq(sql_int("SELECT length(category) FROM orders WHERE amount = 26000"), 300);
+	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE category IS NOT NULL"), 1);
+	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE order_id = 'Q26000'"), 0);
+	cr_assert_eq(sql_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	cr_assert_eq(has_index("orders_key"), 1);
+	cr_assert_eq(has_index("orders_cid_time"), 1);
+	char ok[64];
+	sql_text("PRAGMA integrity_check", ok, sizeof ok);
+	cr_assert_str_eq(ok, "ok");
+	st_close(db);
+}
+
+Test(store, a_piped_bulk_import_refuses_unknown_customers_when_strict)
+{
+	struct st_db *db = open_db(ST_OPEN_CREATE);
+	char id[16], cust[16];
+	struct st_writer *w = writer(db, CRM_CUSTOMERS, 0, 0, 0);
+	for (int k = 0; k < 500; k++) {
+		sprintf(cust, "QC%d", k);
+		struct ent_record c = customer(cust, NULL);
+		cr_assert_eq(put(w, &c, NULL), ST_INSERTED);
+	}
+	finish(w);
+	w = writer(db, CRM_ORDERS, 0, 1, 5000);
+	for (int i = 0; i < 25000; i++) {
+		struct ent_record o = q_order(i, id, cust);
+		cr_assert_eq(put(w, &o, NULL), ST_INSERTED);
+	}
+	/* piping now: an unknown customer writes nothing, and the rows after it
+	 * keep their row ids */
+	struct ent_record u = order("U1", "NOPE", 1, 1, NULL);
+	cr_assert_eq(put(w, &u, NULL), ST_UNKNOWN_REF);
+	struct ent_record o = q_order(25000, id, cust);
+	cr_assert_eq(put(w, &o, NULL), ST_INSERTED);
+	finish(w);
+	cr_assert_eq(count(db, CRM_ORDERS), 25001);
+	cr_assert_eq(count(db, CRM_CUSTOMERS), 500);
+	cr_assert_eq(sql_int("SELECT rid FROM orders WHERE order_id = 'Q25000'"), 25001);
+	cr_assert_eq(sql_int("SELECT rejected FROM imports WHERE entity = 'orders'"), 1);
+	st_close(db);
+}
+
+Test(store, a_failed_piped_insert_fails_the_writer_and_keeps_committed_batches)
+{
+	st_close(open_db(ST_OPEN_CREATE));
+	/* a trigger refuses order BAD: SQLite fails its INSERT on the pipe's
+	 * thread, after st_put has answered */
+	sql_exec("CREATE TRIGGER no_bad BEFORE INSERT ON orders WHEN NEW.order_id = 'BAD'"
+		 " BEGIN SELECT RAISE(ABORT, 'bad order'); END");
+	struct st_db *db = open_db(ST_OPEN_WRITE);
+	struct st_writer *w = writer(db, CRM_ORDERS, 0, 0, 5000);
+	char id[16], cust[16];
+	for (int i = 0; i < 25000; i++) {
+		struct ent_record o = q_order(i, id, cust);
+		cr_assert_eq(put(w, &o, NULL), ST_INSERTED);
+	}
+	struct ent_record bad = order("BAD", "QC1", 1, 1, NULL);
+	cr_assert_eq(put(w, &bad, NULL), ST_INSERTED);
+	/* the failure comes back by a later st_put of the batch, at the latest
+	 * the one that commits it (the 5,000th) */
+	struct crm_err err = { 0 };
+	int rc = CRM_OK, i = 25000, outcome;
+	for (; i < 30000 && rc == CRM_OK; i++) {
+		struct ent_record o = q_order(i, id, cust);
+		rc = st_put(w, &o, &outcome, NULL, &err);
+	}
+	cr_assert_neq(rc, CRM_OK);
+	cr_assert(strstr(err.msg, "bad order") != NULL, "message: %s", err.msg);
+	cr_assert(strstr(err.msg, "test.csv") != NULL, "message: %s", err.msg);
+	struct ent_record o = q_order(i, id, cust);
+	cr_assert_neq(st_put(w, &o, &outcome, NULL, &err), CRM_OK);
+	cr_assert(strstr(err.msg, "failed earlier") != NULL, "message: %s", err.msg);
+	st_writer_abort(w);
+	/* the five committed batches stay, the sixth is rolled back; the
+	 * dropped indexes are built again */
+	cr_assert_eq(count(db, CRM_ORDERS), 25000);
+	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE order_id = 'BAD'"), 0);
+	cr_assert_eq(has_index("orders_key"), 1);
+	cr_assert_eq(has_index("orders_cid_time"), 1);
+	st_close(db);
 }

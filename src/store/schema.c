@@ -49,6 +49,22 @@ int st_index_sql(struct buf *b, const struct ent_desc *d, int if_not_exists)
 			  d->fields[d->time_field].name);
 }
 
+int st_key_index_sql(struct buf *b, const struct ent_desc *d, int if_not_exists)
+{
+	if (ent_get(CRM_CUSTOMERS) == d)
+		return 0;   /* customers: the UNIQUE constraint of customer_id */
+	if (buf_printf(b, "CREATE UNIQUE INDEX %s\"%s_key\" ON ",
+		       if_not_exists ? "IF NOT EXISTS " : "", d->name) ||
+	    st_put_ident(b, d->name) || buf_putc(b, '('))
+		return -1;
+	for (size_t k = 0; d->key[k] >= 0; k++)
+		if ((k && buf_puts(b, ", ")) || st_key_expr(b, d, (size_t)d->key[k]))
+			return -1;
+	if ((d->key_has_seq && buf_puts(b, ", seq")) || buf_puts(b, ");\n"))
+		return -1;
+	return 0;
+}
+
 static const char *sql_type(int type)
 {
 	switch (type) {
@@ -92,17 +108,9 @@ static int entity_sql(struct buf *b, int e)
 	if (buf_puts(b, ", import_id INTEGER);\n"))
 		return -1;
 
-	if (!is_customers) {
-		/* the natural key: what makes re-running an import store nothing twice */
-		if (buf_printf(b, "CREATE UNIQUE INDEX \"%s_key\" ON ", d->name) ||
-		    st_put_ident(b, d->name) || buf_putc(b, '('))
-			return -1;
-		for (size_t k = 0; d->key[k] >= 0; k++)
-			if ((k && buf_puts(b, ", ")) || st_key_expr(b, d, (size_t)d->key[k]))
-				return -1;
-		if ((d->key_has_seq && buf_puts(b, ", seq")) || buf_puts(b, ");\n"))
-			return -1;
-	}
+	/* the natural key: what makes re-running an import store nothing twice */
+	if (!is_customers && st_key_index_sql(b, d, 0))
+		return -1;
 	return st_index_sql(b, d, 0);
 }
 
@@ -279,23 +287,28 @@ int st_ensure_indexes(sqlite3 *db, const char *path, struct crm_err *err)
 		rc = db_error(db, path, "looking for indexes", err);
 		goto done;
 	}
-	for (int e = 0; e < CRM_N_ENTITIES; e++) {
-		const struct ent_desc *d = ent_get(e);
-		char name[64];
-		if (!st_has_index(d))
-			continue;
-		snprintf(name, sizeof name, "%s_cid_time", d->name);
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		int src = sqlite3_step(st);
-		int exists = src == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-		sqlite3_reset(st);
-		if (src != SQLITE_ROW) {
-			rc = db_error(db, path, "looking for indexes", err);
-			goto done;
-		}
-		if (!exists && st_index_sql(&sql, d, 1) != 0) {
-			rc = crm_err_set(err, CRM_ENOMEM, "%s: indexes: out of memory", path);
-			goto done;
+	/* k = 0: the natural key index (first: it is the one that matters for
+	 * correctness), k = 1: the (cid, time) index */
+	for (int k = 0; k < 2; k++) {
+		for (int e = 0; e < CRM_N_ENTITIES; e++) {
+			const struct ent_desc *d = ent_get(e);
+			char name[64];
+			if (k == 0 ? e == CRM_CUSTOMERS : !st_has_index(d))
+				continue;
+			snprintf(name, sizeof name, k == 0 ? "%s_key" : "%s_cid_time", d->name);
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+			int src = sqlite3_step(st);
+			int exists = src == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+			sqlite3_reset(st);
+			if (src != SQLITE_ROW) {
+				rc = db_error(db, path, "looking for indexes", err);
+				goto done;
+			}
+			if (!exists && (k == 0 ? st_key_index_sql(&sql, d, 1) :
+					st_index_sql(&sql, d, 1)) != 0) {
+				rc = crm_err_set(err, CRM_ENOMEM, "%s: indexes: out of memory", path);
+				goto done;
+			}
 		}
 	}
 	if (sql.len && sqlite3_exec(db, sql.p, NULL, NULL, NULL) != SQLITE_OK)

@@ -37,8 +37,13 @@ int st_has_index(const struct ent_desc *d);
  * "<entity>_cid_time", if d has one. 0, or -1 on ENOMEM. */
 int st_index_sql(struct buf *b, const struct ent_desc *d, int if_not_exists);
 
-/* Creates every (cid, time) index that is missing: one a bulk import
- * dropped and did not rebuild because it was killed. */
+/* Appends the CREATE UNIQUE INDEX statement of d's natural key index,
+ * named "<entity>_key" (nothing for customers, whose customer_id is a
+ * UNIQUE column). 0, or -1 on ENOMEM. */
+int st_key_index_sql(struct buf *b, const struct ent_desc *d, int if_not_exists);
+
+/* Creates every natural key and (cid, time) index that is missing: one a
+ * bulk import dropped and did not rebuild because it was killed. */
 int st_ensure_indexes(sqlite3 *db, const char *path, struct crm_err *err);
 
 /* Brings the database db (named path in messages) to this build's schema.

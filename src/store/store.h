@@ -34,8 +34,8 @@ enum st_open_mode { ST_OPEN_READ = 0, ST_OPEN_WRITE, ST_OPEN_CREATE };
  * pending migrations. A database of a newer schema, or another program's
  * SQLite file, is CRM_ESCHEMA; a missing file (READ, WRITE) CRM_ENOTFOUND.
  * ST_OPEN_READ applies no migration: an older schema is CRM_ESCHEMA. Opening
- * for writing also rebuilds a (cid, time) index that a killed bulk import
- * had dropped (see st_writer_new). *out is the caller's: st_close. */
+ * for writing also rebuilds a natural key or (cid, time) index that a killed
+ * bulk import had dropped (see st_writer_new). *out is the caller's: st_close. */
 int st_open(const char *path, int mode, struct st_db **out, struct crm_err *err);
 void st_close(struct st_db *db);
 
@@ -72,7 +72,12 @@ struct st_writer;
  * one writer per handle at a time, and not on a ST_OPEN_READ handle.
  * A bulk import (20,000 rows inserted, and at least half the table's size)
  * drops the entity's (cid, time) index and rebuilds it when it finishes or
- * is aborted: a sort is much faster than a random index insert per row. */
+ * is aborted: a sort is much faster than a random index insert per row.
+ * When the natural key is one text field it drops that UNIQUE index too,
+ * finds repeated keys in memory (exactly: a match is checked against the
+ * stored row), and, unless upsert, hands its INSERTs to a second thread of
+ * its own, so that st_put still answers at once; writes of other
+ * connections seen at a batch's start end this (see store.c). */
 int st_writer_new(struct st_db *db, const struct st_writer_opts *opts,
 		  struct st_writer **out, struct crm_err *err);
 
@@ -85,8 +90,10 @@ int st_writer_new(struct st_db *db, const struct st_writer_opts *opts,
  * database would refuse (a required field missing, text over INT_MAX bytes)
  * is CRM_EINVAL/CRM_ERANGE with nothing written, and the writer goes on; a
  * database error makes the writer failed: every later call fails and only
- * st_writer_abort (or finish, which then rolls back) is left. outcome and
- * stub_created may be NULL. */
+ * st_writer_abort (or finish, which then rolls back) is left. An INSERT that
+ * a bulk import's second thread could not do (after st_put answered) fails
+ * a later st_put of the same batch, or finish. outcome and stub_created may
+ * be NULL. */
 int st_put(struct st_writer *w, const struct ent_record *rec, int *outcome,
 	   int *stub_created, struct crm_err *err);
 
