@@ -573,3 +573,284 @@ Test(csv, online_retail_whole_file)
 	cr_assert(memcmp(last_raw, last, last_n) == 0);
 	ing_csv_close(c);
 }
+
+/* ------------------------------------------------------------------------
+ * The fast path for records without quotes (next_plain in csv.c) reads the
+ * line sixteen bytes at a time and copies the last bytes of the input
+ * before reading them. These records put field ends, line ends, quotes and
+ * the end of the input at every place in and around those blocks. The
+ * expected fields are built first and joined, not split from the text. */
+
+/* s[0..n) in a heap buffer of exactly n bytes, so that the sanitizer
+ * reports any read past the input. Caller frees. */
+static char *exact_copy(const char *s, size_t n)
+{
+	char *p = malloc(n ? n : 1);
+	cr_assert_not_null(p);
+	memcpy(p, s, n);
+	return p;
+}
+
+/* A line of len bytes "abc,efg,ijk,..." (a ',' at every i % 4 == 3): its
+ * fields are ⌊len/4⌋ + 1, field k being line[4k .. min(4k + 3, len)). */
+static void pattern_line(char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		line[i] = i % 4 == 3 ? ',' : (char)('a' + i % 26);
+}
+
+static void expect_pattern_row(struct ing_csv *c, long line, const char *text, size_t len,
+			       const char *ctx)
+{
+	struct ing_row r;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK, "%s: %s", ctx, e.msg);
+	cr_assert_eq(r.line, line, "%s", ctx);
+	cr_assert_eq(r.n_fields, len / 4 + 1, "%s: %zu fields", ctx, r.n_fields);
+	for (size_t k = 0; k < r.n_fields; k++) {
+		size_t n = len - 4 * k < 3 ? len - 4 * k : 3;
+		cr_assert_eq(r.fields[k].n, n, "%s: field %zu", ctx, k);
+		cr_assert(memcmp(r.fields[k].p, text + 4 * k, n) == 0 && !r.fields[k].missing,
+			  "%s: field %zu", ctx, k);
+	}
+	cr_assert_eq(r.raw_n, len, "%s: raw", ctx);
+	cr_assert(memcmp(r.raw, text, len) == 0, "%s: raw", ctx);
+}
+
+Test(csv, fast_path_every_length_offset_and_line_end)
+{
+	/* a header "h" of 0-3 more bytes moves the record against the blocks;
+	 * the record, of 1..50 bytes, ends in nothing (the end of the input),
+	 * "\r" (a lone CR at the end ends the line), "\n" or "\r\n", and for
+	 * the last two a line "z" follows */
+	static const char *const ends[] = { "", "\r", "\n", "\r\n" };
+	char buf[128], ctx[64];
+	for (size_t pre = 0; pre < 4; pre++)
+		for (size_t len = 1; len <= 50; len++)
+			for (int e = 0; e < 4; e++) {
+				size_t n = 0;
+				memcpy(buf, "hhhh", pre + 1);
+				buf[pre + 1] = '\n';
+				n = pre + 2;
+				pattern_line(buf + n, len);
+				n += len;
+				memcpy(buf + n, ends[e], strlen(ends[e]));
+				n += strlen(ends[e]);
+				if (e >= 2)
+					buf[n++] = 'z';
+				char *d = exact_copy(buf, n);
+				snprintf(ctx, sizeof ctx, "pre %zu len %zu end %d", pre, len, e);
+				struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+				struct ing_row r;
+				struct crm_err er;
+				cr_assert_eq(ing_csv_next(c, &r, &er), CRM_OK);
+				cr_assert_eq(r.n_fields, 1);
+				cr_assert_eq(r.fields[0].n, pre + 1, "%s", ctx);
+				expect_pattern_row(c, 2, d + pre + 2, len, ctx);
+				if (e >= 2)
+					ROW(c, 3, "z");
+				expect_eof(c);
+				ing_csv_close(c);
+				free(d);
+			}
+}
+
+Test(csv, fast_path_records_back_to_back)
+{
+	/* 200 records of 1..200 bytes in one input, LF and CRLF alternating,
+	 * the last without a line end: each record starts where the one
+	 * before ended, anywhere in a block */
+	size_t cap = 200 * 203, n = 0;
+	char *buf = malloc(cap);
+	for (size_t len = 1; len <= 200; len++) {
+		pattern_line(buf + n, len);
+		n += len;
+		if (len < 200) {
+			if (len % 2)
+				buf[n++] = '\r';
+			buf[n++] = '\n';
+		}
+	}
+	char *d = exact_copy(buf, n);
+	struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+	size_t at = 0;
+	for (size_t len = 1; len <= 200; len++) {
+		char ctx[32];
+		snprintf(ctx, sizeof ctx, "record %zu", len);
+		expect_pattern_row(c, (long)len, d + at, len, ctx);
+		at += len + (len % 2 ? 2 : 1);
+	}
+	expect_eof(c);
+	ing_csv_close(c);
+	free(d);
+	free(buf);
+}
+
+Test(csv, fast_path_gives_way_to_a_quote_anywhere_in_the_line)
+{
+	/* a quote inside an unquoted field is literal, wherever it falls: the
+	 * line "a0a,a0a,..." of 48 bytes with one 'a' made a '"' (never at a
+	 * field start), then a line "z" */
+	for (size_t q = 0; q < 48; q++) {
+		if (q % 4 != 1)
+			continue;
+		char buf[64];
+		pattern_line(buf, 48);
+		buf[q] = '"';
+		memcpy(buf + 48, "\nz", 2);
+		char *d = exact_copy(buf, 50);
+		char ctx[16];
+		snprintf(ctx, sizeof ctx, "quote at %zu", q);
+		struct ing_csv *c = open_n(d, 50, ING_DELIM_CHAR, ',');
+		expect_pattern_row(c, 1, d, 48, ctx);
+		ROW(c, 2, "z");
+		expect_eof(c);
+		ing_csv_close(c);
+		free(d);
+	}
+	/* quoted fields after 20 and 40 plain bytes: a delimiter, a doubled
+	 * quote and a line break inside them (line 1 spans lines 1-2) */
+	struct ing_csv *c = open_s("aaaaaaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbbbbbb,\"c,\"\"d\",\"e\nf\"\r\n"
+				   "next,1\n"
+				   "cccccccccccccccccccccc,x\"y\",\"q\"\n", 0, 0);
+	ROW(c, 1, "aaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbb", "c,\"d", "e\nf");
+	ROW(c, 3, "next", "1");
+	ROW(c, 4, "cccccccccccccccccccccc", "x\"y\"", "q");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, fast_path_carriage_returns)
+{
+	/* a CR is data except right before the line end (or the input end) */
+	struct ing_csv *c = open_s("a\r,b\r\n\rx,y\n,\r\nlonger_than_sixteen\r,\r\r\n", 0, 0);
+	ROW(c, 1, "a\r", "b");
+	ROW(c, 2, "\rx", "y");
+	ROW(c, 3, "", "");
+	ROW(c, 4, "longer_than_sixteen\r", "\r");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, fast_path_nul_delimiter_at_the_end)
+{
+	/* the last bytes are copied into a zeroed block before they are read:
+	 * its padding must not pass for NUL delimiters */
+	struct ing_csv *c = open_n("a\0b", 3, ING_DELIM_CHAR, '\0');
+	ROW(c, 1, "a", "b");
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_n("x\ny\0", 4, ING_DELIM_CHAR, '\0');
+	ROW(c, 1, "x");
+	ROW(c, 2, "y", "");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, fast_path_long_lines_and_other_delimiters)
+{
+	/* a field of 5000 bytes, then 300 fields of 9 bytes, tab-separated */
+	size_t cap = 5000 + 300 * 10 + 16, n = 0;
+	char *s = malloc(cap);
+	memset(s, 'L', 5000);
+	n = 5000;
+	memcpy(s + n, "\tend\n", 5);
+	n += 5;
+	for (int i = 0; i < 300; i++) {
+		n += (size_t)sprintf(s + n, "f%08d", i);
+		s[n++] = i < 299 ? '\t' : '\n';
+	}
+	struct ing_csv *c = open_n(s, n, ING_DELIM_CHAR, '\t');
+	struct ing_row r;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+	cr_assert_eq(r.n_fields, 2);
+	cr_assert_eq(r.fields[0].n, 5000);
+	cr_assert(r.fields[0].p[0] == 'L' && r.fields[0].p[4999] == 'L');
+	cr_assert(field_is(&r.fields[1], "end"));
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+	cr_assert_eq(r.line, 2);
+	cr_assert_eq(r.n_fields, 300);
+	for (int i = 0; i < 300; i++) {
+		char want[16];
+		snprintf(want, sizeof want, "f%08d", i);
+		cr_assert(field_is(&r.fields[i], want), "field %d", i);
+	}
+	expect_eof(c);
+	ing_csv_close(c);
+	free(s);
+	/* ';' and '|' */
+	c = open_s("a;b;c\n1;2;3\n", 0, 0);
+	ROW(c, 1, "a", "b", "c");
+	ROW(c, 2, "1", "2", "3");
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_s("a|b,c|\n", ING_DELIM_CHAR, '|');
+	ROW(c, 1, "a", "b,c", "");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, fast_path_field_counts_around_the_array_size)
+{
+	/* the fields array holds 16 at first: records of 15, 16, 17 and 16
+	 * one-letter fields (the 17 make it grow) */
+	static const size_t counts[] = { 15, 16, 17, 16 };
+	char s[256];
+	size_t n = 0;
+	for (int rec = 0; rec < 4; rec++)
+		for (size_t i = 0; i < counts[rec]; i++) {
+			s[n++] = (char)('a' + i);
+			s[n++] = i + 1 < counts[rec] ? ',' : '\n';
+		}
+	struct ing_csv *c = open_n(s, n, ING_DELIM_CHAR, ',');
+	for (int rec = 0; rec < 4; rec++) {
+		struct ing_row r;
+		struct crm_err e;
+		cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+		cr_assert_eq(r.n_fields, counts[rec], "record %d", rec);
+		for (size_t i = 0; i < counts[rec]; i++)
+			cr_assert(r.fields[i].n == 1 && r.fields[i].p[0] == (char)('a' + i));
+	}
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, fast_path_at_the_field_limit)
+{
+	/* once the array has grown to the limit, a record of exactly 100000
+	 * fields is read by the fast path, and one of 100001 is still refused */
+	size_t n = 100001 * 2 + 2 * 100000 * 2 + 100001 * 2, k = 0;
+	char *s = malloc(n);
+	for (int i = 0; i < 100001; i++) {    /* refused, and grows the array */
+		s[k++] = 'w';
+		s[k++] = i < 100000 ? ',' : '\n';
+	}
+	for (int rec = 0; rec < 2; rec++)
+		for (int i = 0; i < 100000; i++) {
+			s[k++] = (char)('x' + rec);
+			s[k++] = i < 99999 ? ',' : '\n';
+		}
+	for (int i = 0; i < 100001; i++) {
+		s[k++] = 'z';
+		s[k++] = i < 100000 ? ',' : '\n';
+	}
+	cr_assert_eq(k, n);
+	struct ing_csv *c = open_n(s, n, ING_DELIM_CHAR, ',');
+	struct ing_row r;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_EPARSE);
+	cr_assert_str_eq(e.msg, "t.csv:1: too many fields (100001, at most 100000)");
+	for (int rec = 0; rec < 2; rec++) {
+		cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+		cr_assert_eq(r.line, 2 + rec);
+		cr_assert_eq(r.n_fields, 100000);
+		cr_assert(r.fields[99999].n == 1 && r.fields[99999].p[0] == (char)('x' + rec));
+	}
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_EPARSE);
+	cr_assert_str_eq(e.msg, "t.csv:4: too many fields (100001, at most 100000)");
+	cr_assert_eq(r.raw_n, 100001 * 2 - 1);
+	expect_eof(c);
+	ing_csv_close(c);
+	free(s);
+}

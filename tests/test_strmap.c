@@ -171,3 +171,21 @@ Test(strmap, the_hash_is_stable_and_depends_on_length)
 	cr_assert_neq(strmap_hash("abc", 3), strmap_hash("abc\0", 4));
 	cr_assert_neq(strmap_hash("", 0), 0);
 }
+
+/* Found by fuzz_import: an empty text value arrives as (NULL, 0); hashing
+ * and finding it must not pass NULL to memcpy (UBSan). */
+Test(strmap, the_empty_key_may_come_as_a_null_pointer)
+{
+	struct strmap m;
+	size_t ix, ix2;
+	int added;
+	cr_assert_eq(strmap_init(&m, 4), 0);
+	cr_assert_eq(strmap_hash(NULL, 0), strmap_hash("", 0));
+	cr_assert_eq(strmap_put(&m, NULL, 0, 7, &ix, &added), 0);
+	cr_assert_eq(added, 1);
+	cr_assert_eq(strmap_put(&m, "", 0, 8, &ix2, &added), 0);
+	cr_assert_eq(added, 0);
+	cr_assert_eq(ix2, ix);
+	cr_assert_eq(strmap_find(&m, NULL, 0), (long)ix);
+	strmap_fini(&m);
+}

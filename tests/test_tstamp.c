@@ -226,3 +226,36 @@ Test(tstamp, format)
 	ts_format(1291924860, 0, b);
 	cr_assert_eq(iso(b), 1291924860);
 }
+
+/* Exactly "YYYY-MM-DD" takes a fast path; the values below were worked out
+ * with Python's datetime (UTC) as in the header, year 0 as 0001-01-01 less
+ * the 366 days of the leap year 0 (proleptic Gregorian). */
+Test(tstamp, iso_plain_dates)
+{
+	cr_assert_eq(iso("2024-12-31"), 1735603200);
+	cr_assert_eq(iso("2000-02-29"), 951782400);     /* divisible by 400: leap */
+	cr_assert_eq(iso("1600-02-29"), -11670998400);
+	cr_assert_eq(iso("1970-01-02"), 86400);
+	cr_assert_eq(iso("2024-03-01"), 1709251200);
+	cr_assert_eq(iso("0001-01-01"), -62135596800);
+	cr_assert_eq(iso("0000-01-01"), -62167219200);
+	cr_assert_eq(iso("9999-12-31"), 253402214400);
+	/* the same dates by the general way: spaces, a time of midnight */
+	cr_assert_eq(iso("2024-12-31 "), 1735603200);
+	cr_assert_eq(iso("2024-12-31T00:00"), 1735603200);
+	cr_assert_eq(iso("2024-12-31T00:00:00Z"), 1735603200);
+	/* ten bytes that are not a valid date, each with the general reason */
+	const char *const bad[] = { "2024-01-0a", "2024/01/01", "2024-01-32", "2024-02-30",
+				    "2023-02-29", "1900-02-29", "2024-00-01", "2024-13-01",
+				    "2024-01-00", "-024-01-01", "2024-1-001", "2024-01-1\xff" };
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+		cr_assert(iso_fails(bad[k]), "%s", bad[k]);
+	int64_t t;
+	const char *why;
+	cr_assert_eq(ts_parse_iso("2024-13-01", 10, &t, &why), -1);
+	cr_assert_str_eq(why, "month out of range");
+	cr_assert_eq(ts_parse_iso("2023-02-29", 10, &t, &why), -1);
+	cr_assert_str_eq(why, "day out of range for the month");
+	cr_assert_eq(ts_parse_iso("2024-01-0a", 10, &t, &why), -1);
+	cr_assert_str_eq(why, "not an ISO 8601 date (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])");
+}

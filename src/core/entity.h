@@ -75,7 +75,8 @@ struct ent_value {
 
 struct ent_record {
 	int entity;                            /* enum crm_entity */
-	struct ent_value v[CRM_MAX_FIELDS];    /* by the entity's field enum */
+	struct ent_value v[CRM_MAX_FIELDS];    /* by the entity's field enum; entries
+	                                          past its n_fields are unspecified */
 	int64_t seq;                           /* occurrence number when key_has_seq */
 	long line;                             /* source line, for messages */
 };

@@ -8,7 +8,44 @@
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
 
-int money_parse(const char *s, size_t n, char dec, int64_t *out)
+/* Powers of ten that scale a fraction of k digits (k 0..4) to 1e-4. */
+static const int64_t frac_scale[] = { 10000, 1000, 100, 10, 1 };
+
+/* The plain shape of most amounts in files: an optional '-', 1 to 14
+ * digits, and optionally dec and 1 to 4 digits, nothing else. Returns 0
+ * with *out set, as money_parse would, or 1 for any other text (spaces,
+ * '+', group separators, a bare or trailing dec, more digits): the general
+ * parser then decides. One pass, no overflow check per digit: at most 20
+ * bytes are read, and the digits are counted before v is used (14 digits
+ * times 1e4 plus 9999 is below 1e18; a longer run may wrap v, unsigned,
+ * and is refused). */
+static inline int money_plain(const char *s, size_t n, char dec, int64_t *out)
+{
+	if (n == 0 || n > 20)
+		return 1;
+	size_t neg = s[0] == '-', dot = 0;   /* dot: the offset of dec, or 0 */
+	uint64_t v = 0;
+	for (size_t i = neg; i < n; i++) {
+		unsigned digit = (unsigned)((unsigned char)s[i] - '0');
+		if (digit <= 9)
+			v = v * 10 + digit;
+		else if (s[i] == dec && !dot && i > 0)
+			dot = i;
+		else
+			return 1;
+	}
+	size_t n_int = (dot ? dot : n) - neg, n_frac = dot ? n - dot - 1 : 0;
+	if (n_int == 0 || n_int > 14 || (dot && (n_frac == 0 || n_frac > 4)))
+		return 1;
+	int64_t m = (int64_t)v * frac_scale[n_frac];
+	*out = neg ? -m : m;
+	return 0;
+}
+
+/* Any decimal number (see money_parse in money.h). Out of line, so that
+ * the plain shape pays nothing for it. */
+__attribute__((noinline))
+static int money_parse_general(const char *s, size_t n, char dec, int64_t *out)
 {
 	char group = dec == ',' ? '.' : ',';
 	size_t i = 0, end = n;
@@ -68,6 +105,13 @@ int money_parse(const char *s, size_t n, char dec, int64_t *out)
 	return 0;
 }
 
+int money_parse(const char *s, size_t n, char dec, int64_t *out)
+{
+	if (money_plain(s, n, dec, out) == 0)
+		return 0;
+	return money_parse_general(s, n, dec, out);
+}
+
 size_t money_format(int64_t v, int places, char *buf)
 {
 	static const int64_t pow10[] = { 1, 10, 100, 1000, 10000 };
@@ -118,7 +162,16 @@ size_t money_format_exact(int64_t v, char *buf)
 
 int int_parse(const char *s, size_t n, int64_t *out)
 {
-	int64_t v;
+	/* the plain shape first: an optional '-' and 1 to 14 digits, which the
+	 * general way below takes as they are (14: see money_plain) */
+	size_t neg = n > 0 && s[0] == '-', i = neg;
+	int64_t v = 0;
+	for (; i < n && i - neg < 15 && (unsigned)((unsigned char)s[i] - '0') <= 9; i++)
+		v = v * 10 + (s[i] - '0');
+	if (i == n && i > neg && i - neg <= 14) {
+		*out = neg ? -v : v;
+		return 0;
+	}
 	int rc = money_parse(s, n, '.', &v);
 	if (rc != 0)
 		return rc;

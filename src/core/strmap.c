@@ -27,7 +27,8 @@ uint64_t strmap_hash(const char *p, size_t n)
 		h ^= h >> 29;
 	}
 	uint64_t w = 0;
-	memcpy(&w, p + i, n - i);
+	if (n > i)   /* p may be NULL for the empty key */
+		memcpy(&w, p + i, n - i);
 	h = (h ^ w) * 0x100000001b3ULL;
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
@@ -51,7 +52,8 @@ static uint32_t tag_of(uint64_t h, size_t n)
 static uint64_t head_of(const char *p, size_t n)
 {
 	uint64_t w = 0;
-	memcpy(&w, p, n < 8 ? n : 8);
+	if (n)
+		memcpy(&w, p, n < 8 ? n : 8);
 	return w;
 }
 

@@ -131,8 +131,35 @@ static int parse_offset(const char *s, size_t n, size_t *i, int *off_s)
 	return 0;
 }
 
+/* The digit s[k] as a number, or a value above 9 for any other byte. */
+static inline unsigned digit_at(const char *s, size_t k)
+{
+	return (unsigned)((unsigned char)s[k] - '0');
+}
+
+/* Exactly "YYYY-MM-DD", a valid date: the shape of most date columns.
+ * Returns 0 with *out set as ts_parse_iso would, or 1 for anything else
+ * (spaces, a time, a bad month or day), which the general parser decides. */
+static inline int iso_date_plain(const char *s, size_t n, int64_t *out)
+{
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return 1;
+	unsigned y0 = digit_at(s, 0), y1 = digit_at(s, 1), y2 = digit_at(s, 2),
+		 y3 = digit_at(s, 3), m0 = digit_at(s, 5), m1 = digit_at(s, 6),
+		 d0 = digit_at(s, 8), d1 = digit_at(s, 9);
+	if (y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9)
+		return 1;
+	unsigned y = ((y0 * 10 + y1) * 10 + y2) * 10 + y3, m = m0 * 10 + m1, d = d0 * 10 + d1;
+	if (m < 1 || m > 12 || d < 1 || d > (unsigned)days_in_month(y, m))
+		return 1;
+	*out = days_from_civil(y, m, d) * SECS_PER_DAY;
+	return 0;
+}
+
 int ts_parse_iso(const char *s, size_t n, int64_t *out, const char **why)
 {
+	if (iso_date_plain(s, n, out) == 0)
+		return 0;
 	struct parts p = { 0, 0, 0, 0, 0, 0, -1, 0 };
 	size_t i = 0;
 	while (i < n && s[i] == ' ')
