@@ -206,7 +206,10 @@ struct crm_customer_summary {
 	double x;                 /* repeat purchase days: distinct purchase days - 1 */
 	double t_x;               /* first to last purchase day, in unit */
 	double T;                 /* first purchase day to the calibration end, in unit */
-	int64_t mean_repeat;      /* mean of the daily totals over repeat days, money; 0 when x = 0 */
+	int64_t mean_repeat;      /* mean of the daily totals over repeat days, money
+	                             (rounded to 1e-4); 0 when x = 0 */
+	int64_t repeat_total;     /* sum of those daily totals, money: the exact mean is
+	                             repeat_total / x, for rounding to fewer places */
 	int64_t first_at;         /* first purchase time, or CRM_NA */
 	int64_t last_at;          /* last purchase time up to the calibration end, or CRM_NA */
 	uint32_t n_orders;        /* completed orders up to as_of */

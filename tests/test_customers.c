@@ -218,3 +218,33 @@ Test(customers, write_failure_is_eio)
 	free(s);
 	crm_dataset_free(ds);
 }
+
+/* The mean of repeat days is rounded to the cent once, from the exact total:
+ * days 01-02 and 01-03 after a first day: (52.0249 + 52.0250) / 2 =
+ * 52.02495 -> 52.02. Rounding the 1e-4 mean (52.0250) again gave 52.03. */
+Test(customers, mean_repeat_is_rounded_once)
+{
+	struct ds_builder *b;
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	add_order(b, "1", "m", "2024-01-01", "10.00", NULL);
+	add_order(b, "2", "m", "2024-01-02", "52.0249", NULL);
+	add_order(b, "3", "m", "2024-01-03", "52.0250", NULL);
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);
+	struct crm_summary_opts o = { ts("2024-01-03"), CRM_NA, CRM_UNIT_DAY };
+	struct crm_customer_summary *s;
+	cr_assert_eq(crm_summary_compute(ds, &o, &s, &err), CRM_OK);
+	cr_assert_eq(s[0].mean_repeat, 520250);     /* 52.02495 to 1e-4, half away from zero */
+	cr_assert_eq(s[0].repeat_total, 1040499);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_eq(rpt_customers_csv(ds, s, &o, f, &err), CRM_OK);
+	fclose(f);
+	cr_assert_str_eq(text, "customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue\n"
+			       "m,2,2,2,52.02,2024-01-01,2024-01-03,3,114.0499\n");
+	free(text);
+	free(s);
+	crm_dataset_free(ds);
+}

@@ -201,3 +201,11 @@ size_t int_format_grouped(int64_t n, char *buf)
 	buf[k] = '\0';
 	return k;
 }
+
+int64_t money_div_round(int64_t q, int64_t d)
+{
+	int64_t r = q / d, m = q % d;
+	if (m < 0 ? -m >= d - -m : m >= d - m)
+		r += q < 0 ? -1 : 1;
+	return r;
+}

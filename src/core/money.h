@@ -27,6 +27,9 @@ size_t money_format_exact(int64_t v, char *buf);
  * zeros (as "12.0") is accepted. Returns 0, -1 not an integer, -2 overflow. */
 int int_parse(const char *s, size_t n, int64_t *out);
 
+/* q / d rounded half away from zero; d > 0. */
+int64_t money_div_round(int64_t q, int64_t d);
+
 /* Writes the whole number n with thousands separators ("-1,234,567") into
  * buf (at least 32 bytes). Returns the length. */
 size_t int_format_grouped(int64_t n, char *buf);

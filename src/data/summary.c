@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/money.h"
 #include "core/tstamp.h"
 #include "crmscope.h"
 
@@ -36,15 +37,6 @@ struct sum_job {
 static int64_t day_of(int64_t t)
 {
 	return t >= 0 ? t / SECS_PER_DAY : -((-t + SECS_PER_DAY - 1) / SECS_PER_DAY);
-}
-
-/* q / d rounded half away from zero (d > 0). */
-static int64_t div_round(int64_t q, int64_t d)
-{
-	int64_t r = q / d, m = q % d;
-	if (m < 0 ? -m * 2 >= d : m * 2 >= d)
-		r += q < 0 ? -1 : 1;
-	return r;
 }
 
 static void *sum_range(void *arg)
@@ -104,12 +96,14 @@ static void *sum_range(void *arg)
 		if (first_day == CRM_NA) {
 			s->x = s->t_x = s->T = 0;
 			s->mean_repeat = 0;
+			s->repeat_total = 0;
 			continue;
 		}
 		s->x = (double)(days - 1);
 		s->t_x = (double)(last_day - first_day) / j->per_unit;
 		s->T = (double)(j->cal_day - first_day) / j->per_unit;
-		s->mean_repeat = days > 1 ? div_round(repeat_sum, days - 1) : 0;
+		s->mean_repeat = days > 1 ? money_div_round(repeat_sum, days - 1) : 0;
+		s->repeat_total = repeat_sum;
 	}
 	return NULL;
 }

@@ -81,6 +81,14 @@ static void put_money(struct buf *b, int64_t v, int places)
 	b->len += money_format(v, places, b->p + b->len);
 }
 
+/* mean_repeat to the cent from the exact total: rounding the 1e-4 mean
+ * again would round twice (52.02495 -> 52.0250 -> 52.03). */
+static void put_mean(struct buf *b, const struct crm_customer_summary *s)
+{
+	int64_t cents = s->x > 0 ? money_div_round(s->repeat_total, (int64_t)s->x * 100) : 0;
+	put_money(b, cents * 100, 2);
+}
+
 /* Recently written dates by day number, so that most rows do not work
  * the calendar out again (a table's dates fall on a few thousand days). */
 #define DATE_SLOTS 1024
@@ -185,7 +193,7 @@ static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 	b->p[b->len++] = ',';
 	put_duration(b, s->T, unit);
 	b->p[b->len++] = ',';
-	put_money(b, s->mean_repeat, 2);
+	put_mean(b, s);
 	b->p[b->len++] = ',';
 	put_date(b, s->first_at, dc);
 	b->p[b->len++] = ',';
@@ -397,7 +405,7 @@ static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 	KEY(",\"T\":");
 	put_duration(b, s->T, unit);
 	KEY(",\"mean_repeat\":");
-	put_money(b, s->mean_repeat, 2);
+	put_mean(b, s);
 	KEY(",\"first_purchase\":");
 	if (s->first_at == CRM_NA) {
 		KEY("null");
