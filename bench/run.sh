@@ -63,7 +63,9 @@ for s in $SIZES; do
 	bytes=$(wc -c < "$f")
 	db=$W/orders_$s.db
 	echo "== $s: $rows rows, $bytes bytes"
-	BEFORE="rm -f $db $db-wal $db-shm" a=$(measure "$BIN import $db orders $f")
+	BEFORE="rm -f $db $db-wal $db-shm"
+	a=$(measure "$BIN import $db orders $f")
+	BEFORE=""
 	echo "(a) import: $a"
 	b=$(measure "$BIN overview $db")
 	echo "(b) load db: $b"

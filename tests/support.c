@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/money.h"
+#include "core/tstamp.h"
+
 void tmpdir_make(char *out, size_t cap)
 {
 	char tmpl[] = "/tmp/crmscope-test-XXXXXX";
@@ -69,4 +72,50 @@ size_t count_lines(const char *path)
 		n += c == '\n';
 	fclose(f);
 	return n;
+}
+
+int64_t ts(const char *iso)
+{
+	int64_t t = 0;
+	const char *why;
+	cr_assert_eq(ts_parse_iso(iso, strlen(iso), &t, &why), 0, "time %s", iso);
+	return t;
+}
+
+struct ent_record rec(int entity, long line)
+{
+	struct ent_record r;
+	memset(&r, 0, sizeof r);
+	r.entity = entity;
+	r.line = line;
+	return r;
+}
+
+void set_s(struct ent_record *r, int f, const char *s)
+{
+	r->v[f].s = s;
+	r->v[f].n = strlen(s);
+	r->v[f].set = 1;
+}
+
+void set_i(struct ent_record *r, int f, int64_t v)
+{
+	r->v[f].i = v;
+	r->v[f].set = 1;
+}
+
+void add_order(struct ds_builder *b, const char *id, const char *cust,
+	       const char *at, const char *amount, const char *status)
+{
+	struct ent_record r = rec(CRM_ORDERS, 0);
+	struct crm_err err;
+	int64_t a = 0;
+	set_s(&r, CRM_O_ORDER_ID, id);
+	set_s(&r, CRM_O_CUSTOMER_ID, cust);
+	set_i(&r, CRM_O_ORDERED_AT, ts(at));
+	cr_assert_eq(money_parse(amount, strlen(amount), '.', &a), 0);
+	set_i(&r, CRM_O_AMOUNT, a);
+	if (status)
+		set_s(&r, CRM_O_STATUS, status);
+	cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_OK, "%s", err.msg);
 }

@@ -3,6 +3,10 @@
 #define TESTS_SUPPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "core/entity.h"
+#include "data/builder.h"
 
 /* Makes a fresh temporary folder; returns its path (static storage per call
  * slot: copy it). */
@@ -19,5 +23,19 @@ char *read_file(const char *path, size_t *len);
 
 /* Counts the lines of a file. */
 size_t count_lines(const char *path);
+
+/* The timestamp of an ISO 8601 text (the test fails if it does not parse). */
+int64_t ts(const char *iso);
+
+/* A zeroed record of entity, from source line `line`. */
+struct ent_record rec(int entity, long line);
+
+/* Sets field f of r to text s (borrowed) or to the number v. */
+void set_s(struct ent_record *r, int f, const char *s);
+void set_i(struct ent_record *r, int f, int64_t v);
+
+/* Adds an order (amount as decimal text, status NULL for none) to b. */
+void add_order(struct ds_builder *b, const char *id, const char *cust,
+	       const char *at, const char *amount, const char *status);
 
 #endif

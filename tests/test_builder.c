@@ -14,35 +14,9 @@
 #include "store/store.h"
 #include "support.h"
 
-static struct ent_record rec(int entity, long line)
-{
-	struct ent_record r;
-	memset(&r, 0, sizeof r);
-	r.entity = entity;
-	r.line = line;
-	return r;
-}
 
-static void set_s(struct ent_record *r, int f, const char *s)
-{
-	r->v[f].s = s;
-	r->v[f].n = strlen(s);
-	r->v[f].set = 1;
-}
 
-static void set_i(struct ent_record *r, int f, int64_t v)
-{
-	r->v[f].i = v;
-	r->v[f].set = 1;
-}
 
-static int64_t ts(const char *iso)
-{
-	int64_t t = 0;
-	const char *why;
-	cr_assert_eq(ts_parse_iso(iso, strlen(iso), &t, &why), 0, "time %s", iso);
-	return t;
-}
 
 static int64_t money(const char *s)
 {
@@ -70,7 +44,7 @@ static int add(struct ds_builder *b, const struct ent_record *r, int is_stub)
 	return stub;
 }
 
-static int add_order(struct ds_builder *b, long line, const char *id, const char *cust,
+static int add_full_order(struct ds_builder *b, long line, const char *id, const char *cust,
 		     const char *at, const char *amount, const char *status,
 		     const char *channel)
 {
@@ -124,7 +98,7 @@ static struct crm_dataset *small_dataset(void)
 	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
 
 	/* c10 is mentioned by an order before its customers row: a stub then */
-	cr_assert_eq(add_order(b, 1, "o3", "c10", "2024-03-01T09:00:00Z", "5.50", NULL, "shop"), 1);
+	cr_assert_eq(add_full_order(b, 1, "o3", "c10", "2024-03-01T09:00:00Z", "5.50", NULL, "shop"), 1);
 	struct ent_record r = rec(CRM_CUSTOMERS, 2);
 	set_s(&r, CRM_C_CUSTOMER_ID, "c2");
 	set_s(&r, CRM_C_NAME, "Ελένη");
@@ -132,8 +106,8 @@ static struct crm_dataset *small_dataset(void)
 	set_i(&r, CRM_C_SIGNUP_AT, ts("2024-01-05T08:00:00Z"));
 	set_i(&r, CRM_C_BIRTH_DATE, ts("1990-05-01"));   /* not an event: not in first_at */
 	cr_assert_eq(add(b, &r, 0), 0);
-	cr_assert_eq(add_order(b, 3, "o5", "c2", "2024-03-02T10:00:00Z", "10.00", "completed", "web"), 0);
-	cr_assert_eq(add_order(b, 4, "o1", "c2", "2024-03-01T12:00:00Z", "20.00", "returned", "web"), 0);
+	cr_assert_eq(add_full_order(b, 3, "o5", "c2", "2024-03-02T10:00:00Z", "10.00", "completed", "web"), 0);
+	cr_assert_eq(add_full_order(b, 4, "o1", "c2", "2024-03-01T12:00:00Z", "20.00", "returned", "web"), 0);
 	/* the same time as o1: the tie goes by order_id, "o1" < "o4" */
 	r = rec(CRM_ORDERS, 5);
 	set_s(&r, CRM_O_ORDER_ID, "o4");
@@ -353,7 +327,7 @@ Test(builder, rejects_bad_records_without_changing_anything)
 	struct ds_builder *b;
 	struct crm_err err;
 	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
-	add_order(b, 1, "o1", "k1", "2024-01-01", "1", "completed", NULL);
+	add_full_order(b, 1, "o1", "k1", "2024-01-01", "1", "completed", NULL);
 
 	struct ent_record r = rec(CRM_ORDERS, 7);
 	set_s(&r, CRM_O_ORDER_ID, "o2");
@@ -417,7 +391,7 @@ Test(builder, empty)
 	ds_builder_free(NULL);
 	/* a builder dropped without finishing frees what it holds */
 	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
-	add_order(b, 1, "o1", "k1", "2024-01-01", "1", NULL, "web");
+	add_full_order(b, 1, "o1", "k1", "2024-01-01", "1", NULL, "web");
 	ds_builder_free(b);
 }
 
@@ -605,7 +579,7 @@ Test(builder, long_ids_with_a_common_prefix_sort_in_byte_order)
 	for (size_t i = 0; i < 2 * n; i++) {
 		char oid[24];
 		snprintf(oid, sizeof oid, "o%02zu", i);
-		add_order(b, (long)i, oid, ids[i % n], "2024-01-01", "1", NULL, NULL);
+		add_full_order(b, (long)i, oid, ids[i % n], "2024-01-01", "1", NULL, NULL);
 	}
 	struct crm_dataset *ds;
 	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);

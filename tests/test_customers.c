@@ -11,32 +11,9 @@
 #include "crmscope.h"
 #include "data/builder.h"
 #include "report/customers.h"
+#include "support.h"
 
-static int64_t ts(const char *iso)
-{
-	int64_t t = 0;
-	const char *why;
-	cr_assert_eq(ts_parse_iso(iso, strlen(iso), &t, &why), 0, "time %s", iso);
-	return t;
-}
 
-static void add_order(struct ds_builder *b, const char *id, const char *cust,
-		      const char *at, const char *amount, const char *status)
-{
-	struct ent_record r;
-	struct crm_err err;
-	memset(&r, 0, sizeof r);
-	r.entity = CRM_ORDERS;
-	r.v[CRM_O_ORDER_ID] = (struct ent_value){ id, strlen(id), 0, 1 };
-	r.v[CRM_O_CUSTOMER_ID] = (struct ent_value){ cust, strlen(cust), 0, 1 };
-	r.v[CRM_O_ORDERED_AT] = (struct ent_value){ NULL, 0, ts(at), 1 };
-	int64_t a = 0;
-	cr_assert_eq(money_parse(amount, strlen(amount), '.', &a), 0);
-	r.v[CRM_O_AMOUNT] = (struct ent_value){ NULL, 0, a, 1 };
-	if (status)
-		r.v[CRM_O_STATUS] = (struct ent_value){ status, strlen(status), 0, 1 };
-	cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_OK, "%s", err.msg);
-}
 
 /* Three customers, in byte order "a,b" < "q\"1" < "z":
  *   a,b  no orders

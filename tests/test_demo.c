@@ -113,13 +113,6 @@ static void read_entity(struct table *t, const char *dir, int e)
 	table_read(t, path);
 }
 
-static int64_t ts(const char *s)
-{
-	int64_t t;
-	const char *why;
-	cr_assert_eq(ts_parse_iso(s, strlen(s), &t, &why), 0, "bad time %s", s);
-	return t;
-}
 
 /* ---------------------------------------------------------------- helpers */
 

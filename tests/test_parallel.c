@@ -397,27 +397,8 @@ Test(parallel, projection_leaves_columns_out_and_still_checks_required_fields)
 
 /* ---------------------------------------------------- builder: fork and merge */
 
-static struct ent_record rec(int entity, long line)
-{
-	struct ent_record r;
-	memset(&r, 0, sizeof r);
-	r.entity = entity;
-	r.line = line;
-	return r;
-}
 
-static void set_s(struct ent_record *r, int f, const char *s)
-{
-	r->v[f].s = s;
-	r->v[f].n = strlen(s);
-	r->v[f].set = 1;
-}
 
-static void set_i(struct ent_record *r, int f, int64_t v)
-{
-	r->v[f].i = v;
-	r->v[f].set = 1;
-}
 
 /* Record k of a mixed sequence: orders (number and text customer ids, some
  * of customers that never get a record; channels, some statuses),

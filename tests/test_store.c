@@ -89,18 +89,7 @@ static void rec_init(struct ent_record *r, int entity)
 	r->line = 1;
 }
 
-static void set_s(struct ent_record *r, int f, const char *s)
-{
-	r->v[f].s = s;
-	r->v[f].n = strlen(s);
-	r->v[f].set = 1;
-}
 
-static void set_i(struct ent_record *r, int f, int64_t i)
-{
-	r->v[f].i = i;
-	r->v[f].set = 1;
-}
 
 static struct st_writer *writer(struct st_db *db, int entity, int upsert, int strict,
 				size_t batch_rows)
