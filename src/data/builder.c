@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -119,6 +120,28 @@ struct held {
 	uint8_t n;                /* key length */
 	char key[HOLD_KEY];
 };
+
+/* Asks the kernel to back p[0..bytes) with huge pages when it is large:
+ * columns of millions of rows otherwise cost a page fault every 4 KB and a
+ * TLB miss on most random accesses (placing rows, customer lookups). The
+ * range is widened to whole pages so that a mapping of its own (glibc gives
+ * large blocks one) is advised whole and stays one mapping, which realloc
+ * can still grow with mremap. Advice only: failure changes nothing. */
+#define HUGE_MIN ((size_t)4 << 20)
+static void *advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	if (p && bytes >= HUGE_MIN) {
+		uintptr_t page = 4096;
+		uintptr_t lo = (uintptr_t)p & ~(page - 1);
+		uintptr_t hi = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
+		(void)madvise((void *)lo, (size_t)(hi - lo), MADV_HUGEPAGE);
+	}
+#else
+	(void)bytes;
+#endif
+	return p;
+}
 
 struct ds_builder {
 	struct cmap cust;         /* customer_id -> provisional id */
@@ -360,13 +383,14 @@ static int cmap_regrow(struct cmap *m, size_t n_values, size_t cap)
 			free(slots);
 			return -1;
 		}
+		advise_huge(by_value, n_values * sizeof *by_value);
 		memset(by_value + m->n_values, 0, (n_values - m->n_values) * sizeof *by_value);
 		m->by_value = by_value;
 	}
 	m->n_values = n_values;
 	if (same_hash)
 		return 0;
-	memset(slots, 0, cap * sizeof *slots);
+	memset(advise_huge(slots, cap * sizeof *slots), 0, cap * sizeof *slots);
 	size_t n_hashed = 0, n_numbers_hashed = 0;
 	for (size_t i = 0; i < m->cap; i++) {
 		if (!m->slots[i].tag)
@@ -469,11 +493,11 @@ static int customer_ref(struct ds_builder *b, const char *p, size_t n, int64_t v
 		uint8_t *st = realloc(b->cust_state, cap);
 		if (!st)
 			return -1;
-		b->cust_state = st;
+		b->cust_state = advise_huge(st, cap);
 		uint32_t *row = xreallocn(b->cust_row, cap, sizeof *row);
 		if (!row)
 			return -1;
-		b->cust_row = row;
+		b->cust_row = advise_huge(row, cap * sizeof *row);
 		b->cap_cust = cap;
 	}
 	if (cmap_ref(&b->cust, p, n, v, h, pid, added) != 0)
@@ -555,12 +579,12 @@ static int btable_reserve(struct btable *t, size_t need)
 	uint32_t *cust = xreallocn(t->cust, cap, sizeof *cust);
 	if (!cust)
 		return -1;
-	t->cust = cust;
+	t->cust = advise_huge(cust, cap * sizeof *cust);
 	if (t->d->key_has_seq) {
 		int64_t *seq = xreallocn(t->seq, cap, sizeof *seq);
 		if (!seq)
 			return -1;
-		t->seq = seq;
+		t->seq = advise_huge(seq, cap * sizeof *seq);
 	}
 	for (size_t f = 0; f < t->d->n_fields; f++) {
 		struct bcol *c = &t->col[f];
@@ -570,12 +594,12 @@ static int btable_reserve(struct btable *t, size_t need)
 			int64_t *v = xreallocn(c->i64, cap, sizeof *v);
 			if (!v)
 				return -1;
-			c->i64 = v;
+			c->i64 = advise_huge(v, cap * sizeof *v);
 		} else if (c->kind == CRM_COL_CAT) {
 			uint32_t *v = xreallocn(c->cat, cap, sizeof *v);
 			if (!v)
 				return -1;
-			c->cat = v;
+			c->cat = advise_huge(v, cap * sizeof *v);
 		}
 	}
 	t->cap = cap;
@@ -590,12 +614,14 @@ static int bcol_materialize(struct bcol *c, size_t n, size_t cap)
 		c->i64 = xmallocn(cap ? cap : 1, sizeof *c->i64);
 		if (!c->i64)
 			goto fail;
+		advise_huge(c->i64, cap * sizeof *c->i64);
 		for (size_t i = 0; i < n; i++)
 			c->i64[i] = CRM_NA;
 	} else if (c->kind == CRM_COL_CAT) {
 		c->cat = calloc(cap ? cap : 1, sizeof *c->cat);
 		if (!c->cat)
 			goto fail;
+		advise_huge(c->cat, cap * sizeof *c->cat);
 		if (c->field->type == FT_CAT && strmap_init(&c->dict, 16) != 0)
 			goto fail;
 	} else if (c->kind == CRM_COL_STR) {
@@ -1671,7 +1697,7 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 		if (!present)
 			continue;
 		size_t size = c->kind == CRM_COL_I64 ? sizeof(int64_t) : sizeof(uint32_t);
-		void *dst = xmallocn(n, size);
+		void *dst = advise_huge(xmallocn(n, size), n * size);
 		if (!dst)
 			goto done;
 		out->col[f].kind = c->kind;
@@ -1699,7 +1725,10 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 	perm = need_perm ? xmallocn(n, sizeof *perm) : NULL;
 	if (!cnt || !start || (need_perm && !perm))
 		goto done;
-	memset(cnt, 0, n_parts * nb * sizeof *cnt);   /* not calloc: see cmap_regrow */
+	advise_huge(perm, n * sizeof *perm);
+	advise_huge(start, (nb + 1) * sizeof *start);
+	memset(advise_huge(cnt, n_parts * nb * sizeof *cnt), 0,
+	       n_parts * nb * sizeof *cnt);   /* not calloc: see cmap_regrow */
 	for (size_t j = 0; j < n_parts; j++) {
 		parts[j].cnt = cnt + j * nb;
 		parts[j].perm = perm;
