@@ -140,6 +140,33 @@ static int read_option(struct read_args *a, int argc, char **argv, int *i)
 	return 1;
 }
 
+/* Reads the reading options and the positional arguments (at most max) of
+ * command cmd into *a and pos. Returns 0, or the exit status of a usage
+ * error (its message printed). */
+static int gather_args(struct read_args *a, int argc, char **argv, const char *cmd,
+		       const char **pos, int max, int *n)
+{
+	read_args_init(a);
+	*n = 0;
+	for (int i = 0; i < argc; i++) {
+		int r = read_option(a, argc, argv, &i);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "crmscope: %s: unknown option %s\n", cmd, argv[i]);
+			return usage(NULL);
+		}
+		if (*n == max) {
+			fprintf(stderr, "crmscope: %s: at most %d arguments\n", cmd, max);
+			return usage(NULL);
+		}
+		pos[(*n)++] = argv[i];
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- import */
 
 static void print_count(const char *label, int64_t n, const char *unit)
@@ -197,21 +224,11 @@ static void print_summary(const char *entity, const struct ing_summary *s)
 static int cmd_import(int argc, char **argv)
 {
 	struct read_args a;
-	read_args_init(&a);
 	const char *pos[3 + 256];
 	int n_pos = 0;
-	for (int i = 0; i < argc; i++) {
-		int r = read_option(&a, argc, argv, &i);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r > 0)
-			continue;
-		if (argv[i][0] == '-' && argv[i][1])
-			return usage("import: unknown option");
-		if (n_pos == (int)(sizeof pos / sizeof pos[0]))
-			return usage("import: too many files");
-		pos[n_pos++] = argv[i];
-	}
+	int st = gather_args(&a, argc, argv, "import", pos, (int)(sizeof pos / sizeof pos[0]), &n_pos);
+	if (st)
+		return st;
 	if (n_pos < 3)
 		return usage("import needs DB ENTITY FILE...");
 	int entity = ent_by_name(pos[1]);
@@ -392,21 +409,11 @@ done:
 static int cmd_overview(int argc, char **argv)
 {
 	struct read_args a;
-	read_args_init(&a);
 	const char *inputs[64];
 	int n_in = 0;
-	for (int i = 0; i < argc; i++) {
-		int r = read_option(&a, argc, argv, &i);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r > 0)
-			continue;
-		if (argv[i][0] == '-' && argv[i][1])
-			return usage("overview: unknown option");
-		if (n_in == 64)
-			return usage("overview: at most 64 files");
-		inputs[n_in++] = argv[i];
-	}
+	int st = gather_args(&a, argc, argv, "overview", inputs, 64, &n_in);
+	if (st)
+		return st;
 	if (n_in == 0)
 		return usage("overview needs DB or FILE...");
 	struct crm_err err;
