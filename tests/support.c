@@ -119,3 +119,38 @@ void add_order(struct ds_builder *b, const char *id, const char *cust,
 		set_s(&r, CRM_O_STATUS, status);
 	cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_OK, "%s", err.msg);
 }
+
+/* Asserts that two datasets hold the same rows in the same order, column
+ * by column (kinds, values, dictionaries through the cell text). */
+void assert_same_dataset(const struct crm_dataset *a, const struct crm_dataset *b)
+{
+	cr_assert_eq(a->n_customers, b->n_customers);
+	cr_assert_eq(memcmp(a->is_stub, b->is_stub, a->n_customers), 0);
+	cr_assert_eq(a->first_at, b->first_at);
+	cr_assert_eq(a->last_at, b->last_at);
+	for (int e = 0; e < CRM_N_ENTITIES; e++) {
+		const struct crm_table *x = &a->t[e], *y = &b->t[e];
+		const struct ent_desc *d = ent_get(e);
+		cr_assert_eq(x->n, y->n, "%s", d->name);
+		if (x->n)
+			cr_assert_eq(memcmp(x->customer, y->customer, x->n * sizeof *x->customer), 0,
+				     "%s", d->name);
+		cr_assert_eq(!x->by_customer, !y->by_customer, "%s", d->name);
+		if (x->by_customer)
+			cr_assert_eq(memcmp(x->by_customer, y->by_customer,
+					    (a->n_customers + 1) * sizeof *x->by_customer), 0,
+				     "%s", d->name);
+		for (size_t f = 0; f < d->n_fields; f++) {
+			const struct crm_column *cx = &x->col[f], *cy = &y->col[f];
+			cr_assert_eq(cx->kind, cy->kind, "%s.%s", d->name, d->fields[f].name);
+			for (size_t i = 0; i < x->n; i++) {
+				if (cx->kind == CRM_COL_I64)
+					cr_assert_eq(cx->i64[i], cy->i64[i], "%s.%s row %zu", d->name,
+						     d->fields[f].name, i);
+				else if (cx->kind != CRM_COL_NONE)
+					cr_assert_str_eq(crm_cell_str(x, (int)f, i), crm_cell_str(y, (int)f, i),
+							 "%s.%s row %zu", d->name, d->fields[f].name, i);
+			}
+		}
+	}
+}

@@ -38,4 +38,8 @@ void set_i(struct ent_record *r, int f, int64_t v);
 void add_order(struct ds_builder *b, const char *id, const char *cust,
 	       const char *at, const char *amount, const char *status);
 
+/* Asserts that two datasets hold the same rows in the same order, column by
+ * column (kinds, values, dictionaries through the cell text). */
+void assert_same_dataset(const struct crm_dataset *a, const struct crm_dataset *b);
+
 #endif

@@ -483,36 +483,6 @@ Test(builder, shuffled_rows_come_out_sorted_and_complete)
 	crm_dataset_free(ds);
 }
 
-/* Asserts that two datasets hold the same rows in the same order. */
-static void assert_same(const struct crm_dataset *a, const struct crm_dataset *b)
-{
-	cr_assert_eq(a->n_customers, b->n_customers);
-	cr_assert_eq(memcmp(a->is_stub, b->is_stub, a->n_customers), 0);
-	cr_assert_eq(a->first_at, b->first_at);
-	cr_assert_eq(a->last_at, b->last_at);
-	for (int e = 0; e < CRM_N_ENTITIES; e++) {
-		const struct crm_table *x = &a->t[e], *y = &b->t[e];
-		const struct ent_desc *d = ent_get(e);
-		cr_assert_eq(x->n, y->n, "%s", d->name);
-		cr_assert_eq(memcmp(x->customer, y->customer, x->n * sizeof *x->customer), 0, "%s", d->name);
-		cr_assert_eq(!x->by_customer, !y->by_customer);
-		if (x->by_customer)
-			cr_assert_eq(memcmp(x->by_customer, y->by_customer,
-					    (a->n_customers + 1) * sizeof *x->by_customer), 0);
-		for (size_t f = 0; f < d->n_fields; f++) {
-			const struct crm_column *cx = &x->col[f], *cy = &y->col[f];
-			cr_assert_eq(cx->kind, cy->kind);
-			for (size_t i = 0; i < x->n; i++) {
-				if (cx->kind == CRM_COL_I64)
-					cr_assert_eq(cx->i64[i], cy->i64[i], "%s.%s row %zu", d->name,
-						     d->fields[f].name, i);
-				else if (cx->kind != CRM_COL_NONE)
-					cr_assert_str_eq(crm_cell_str(x, (int)f, i), crm_cell_str(y, (int)f, i),
-							 "%s.%s row %zu", d->name, d->fields[f].name, i);
-			}
-		}
-	}
-}
 
 Test(builder, load_db_gives_what_the_builder_gives)
 {
@@ -547,7 +517,7 @@ Test(builder, load_db_gives_what_the_builder_gives)
 
 	struct crm_dataset *loaded = NULL;
 	cr_assert_eq(crm_dataset_load_db(path, &loaded, &err), CRM_OK, "%s", err.msg);
-	assert_same(direct, loaded);
+	assert_same_dataset(direct, loaded);
 	crm_dataset_free(direct);
 	crm_dataset_free(loaded);
 

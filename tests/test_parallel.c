@@ -24,40 +24,6 @@ static void teardown(void) { tmpdir_remove(dir); }
 
 TestSuite(parallel, .init = setup, .fini = teardown);
 
-/* Asserts that two datasets hold the same rows in the same order, column
- * by column (kinds, values, dictionaries through the cell text). */
-static void assert_same(const struct crm_dataset *a, const struct crm_dataset *b)
-{
-	cr_assert_eq(a->n_customers, b->n_customers);
-	cr_assert_eq(memcmp(a->is_stub, b->is_stub, a->n_customers), 0);
-	cr_assert_eq(a->first_at, b->first_at);
-	cr_assert_eq(a->last_at, b->last_at);
-	for (int e = 0; e < CRM_N_ENTITIES; e++) {
-		const struct crm_table *x = &a->t[e], *y = &b->t[e];
-		const struct ent_desc *d = ent_get(e);
-		cr_assert_eq(x->n, y->n, "%s", d->name);
-		if (x->n)
-			cr_assert_eq(memcmp(x->customer, y->customer, x->n * sizeof *x->customer), 0,
-				     "%s", d->name);
-		cr_assert_eq(!x->by_customer, !y->by_customer, "%s", d->name);
-		if (x->by_customer)
-			cr_assert_eq(memcmp(x->by_customer, y->by_customer,
-					    (a->n_customers + 1) * sizeof *x->by_customer), 0,
-				     "%s", d->name);
-		for (size_t f = 0; f < d->n_fields; f++) {
-			const struct crm_column *cx = &x->col[f], *cy = &y->col[f];
-			cr_assert_eq(cx->kind, cy->kind, "%s.%s", d->name, d->fields[f].name);
-			for (size_t i = 0; i < x->n; i++) {
-				if (cx->kind == CRM_COL_I64)
-					cr_assert_eq(cx->i64[i], cy->i64[i], "%s.%s row %zu", d->name,
-						     d->fields[f].name, i);
-				else if (cx->kind != CRM_COL_NONE)
-					cr_assert_str_eq(crm_cell_str(x, (int)f, i), crm_cell_str(y, (int)f, i),
-							 "%s.%s row %zu", d->name, d->fields[f].name, i);
-			}
-		}
-	}
-}
 
 static void assert_same_counts(const struct ing_summary *a, const struct ing_summary *b)
 {
@@ -233,7 +199,7 @@ Test(parallel, threads_give_what_one_thread_gives)
 		struct crm_dataset *many = load(path, threads[t], 0, rejn, &sn);
 		cr_assert_eq(sn.threads, threads[t]);
 		assert_same_counts(&s1, &sn);
-		assert_same(one, many);
+		assert_same_dataset(one, many);
 		char *rtextn = read_file(rejn, NULL);
 		cr_assert_str_eq(rtext1, rtextn, "%d threads: rejects differ", threads[t]);
 		free(rtextn);
@@ -274,7 +240,7 @@ Test(parallel, a_quote_in_the_file_keeps_one_thread)
 	struct crm_dataset *many = load(path, 2, 0, rejn, &s1);
 	cr_assert_eq(s1.threads, 1, "a file with quotes was cut");
 	assert_same_counts(&s1, &sn);
-	assert_same(one, many);
+	assert_same_dataset(one, many);
 	cr_assert_eq(s1.rejected, (int64_t)N_BAD);
 	assert_rejects(rejn, line_of);
 	/* the quoted field is read whole: "web\nshop" */
@@ -490,7 +456,7 @@ Test(parallel, merged_builders_give_what_one_builder_gives)
 	}
 	struct crm_dataset *ds_merged;
 	cr_assert_eq(ds_builder_finish(main_b, &ds_merged, &err), CRM_OK, "%s", err.msg);
-	assert_same(ds_one, ds_merged);
+	assert_same_dataset(ds_one, ds_merged);
 	cr_assert_eq(stubs, stubs_one);
 	/* stubs: customers first met in an order or a lead; those with a
 	 * customers record (not given as a stub) are no stubs in the end */
