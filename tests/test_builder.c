@@ -2,6 +2,7 @@
  * src/data/dataset.c): dense customer ids, stubs, sort order and offsets,
  * rows without a customer, dictionaries, enum codes and missing values. */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -564,4 +565,141 @@ Test(builder, long_ids_with_a_common_prefix_sort_in_byte_order)
 		cr_assert_eq(ds->t[CRM_ORDERS].customer[2 * c + 1], c);
 	}
 	crm_dataset_free(ds);
+}
+
+/* Customer i's customer_id: every 7th one longer than the 12 bytes that
+ * the store keeps inline when it turns cids back into text. */
+static void cust_id(char *out, size_t cap, int i)
+{
+	if (i % 7 == 0)
+		snprintf(out, cap, "customer-with-a-long-id-%08d", i);
+	else
+		snprintf(out, cap, "c%d", i);
+}
+
+/* The old way of crm_dataset_load_db: every table in one st_scan on one
+ * thread into one builder. */
+static int scan_into(void *ctx, const struct ent_record *r, int is_stub)
+{
+	struct crm_err err;
+	int rc = ds_builder_add(ctx, r, is_stub, NULL, &err);
+	cr_assert_eq(rc, CRM_OK, "%s", err.msg);
+	return rc;
+}
+
+Test(builder, load_db_in_two_key_ranges_on_two_threads_gives_the_one_thread_dataset)
+{
+	/* 40,000 customers rows (every third one with its email NULL, cids
+	 * 1..40000), 70,000 orders of customers c0..c51999: those past c39999
+	 * become 12,000 stubs (cids 40001..52000), so customers (52,000 keys)
+	 * and orders (70,000) are both past SPLIT_MIN_ROWS = 50,000 and read in
+	 * two halves, each half with real customers and stubs; 900 tickets (one
+	 * thread). Orders have NULL status, channel and currency by turns.
+	 * Every 7th customer_id is long (see cust_id). */
+	enum { N_CUST = 40000, N_REF = 52000, N_ORD = 70000, N_TIC = 900 };
+	static const char *const status[] = { NULL, "completed", "returned", "cancelled" };
+	static const char *const channel[] = { "web", NULL, "store" };
+	char dir[256], path[512], id[32], cust[48], email[48];
+	tmpdir_make(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/crm.db", dir);
+	struct st_db *db;
+	struct crm_err err;
+	struct ds_builder *direct_b;   /* the same records, given to a builder */
+	cr_assert_eq(ds_builder_new(&direct_b, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(st_open(path, ST_OPEN_CREATE, &db, &err), CRM_OK, "%s", err.msg);
+	for (int e = CRM_CUSTOMERS; e <= CRM_TICKETS; e++) {
+		if (e == CRM_INTERACTIONS)
+			continue;
+		struct st_writer_opts o = { 0, 0, 0, "test", e };
+		struct st_writer *w;
+		cr_assert_eq(st_writer_new(db, &o, &w, &err), CRM_OK, "%s", err.msg);
+		int n = e == CRM_CUSTOMERS ? N_CUST : e == CRM_ORDERS ? N_ORD : N_TIC;
+		for (int i = 0; i < n; i++) {
+			struct ent_record r = rec(e, i + 2);
+			if (e == CRM_CUSTOMERS) {
+				cust_id(cust, sizeof cust, i);
+				snprintf(email, sizeof email, "c%d@example.com", i);
+				set_s(&r, CRM_C_CUSTOMER_ID, cust);
+				if (i % 3)
+					set_s(&r, CRM_C_EMAIL, email);
+				set_i(&r, CRM_C_SIGNUP_AT, 1600000000 + i);
+			} else if (e == CRM_ORDERS) {
+				/* customers in a scattered order: 7919 is prime to 52000 */
+				snprintf(id, sizeof id, "o%d", i);
+				cust_id(cust, sizeof cust, (int)((int64_t)i * 7919 % N_REF));
+				set_s(&r, CRM_O_ORDER_ID, id);
+				set_s(&r, CRM_O_CUSTOMER_ID, cust);
+				set_i(&r, CRM_O_ORDERED_AT, 1650000000 + (i % 5000) * 3600);
+				set_i(&r, CRM_O_AMOUNT, 10000 * (i % 97) + 5);
+				if (status[i % 4])
+					set_s(&r, CRM_O_STATUS, status[i % 4]);
+				if (channel[i % 3])
+					set_s(&r, CRM_O_CHANNEL, channel[i % 3]);
+				if (i % 5 == 0)
+					set_s(&r, CRM_O_CURRENCY, "EUR");
+			} else {
+				snprintf(id, sizeof id, "t%d", i);
+				cust_id(cust, sizeof cust, i * 53);
+				set_s(&r, CRM_T_TICKET_ID, id);
+				set_s(&r, CRM_T_CUSTOMER_ID, cust);
+				set_i(&r, CRM_T_OPENED_AT, 1660000000 + i * 60);
+				if (i % 2)
+					set_i(&r, CRM_T_RESOLVED_AT, 1660000000 + i * 60 + 7200);
+			}
+			int outcome;
+			cr_assert_eq(st_put(w, &r, &outcome, NULL, &err), CRM_OK, "%d: %s", i, err.msg);
+			cr_assert_eq(outcome, ST_INSERTED, "%d", i);
+			cr_assert_eq(ds_builder_add(direct_b, &r, 0, NULL, &err), CRM_OK, "%s", err.msg);
+		}
+		cr_assert_eq(st_writer_finish(w, NULL, &err), CRM_OK, "%s", err.msg);
+	}
+	int64_t lo, hi;
+	cr_assert_eq(st_key_bounds(db, CRM_CUSTOMERS, &lo, &hi, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(lo, 1);
+	cr_assert_eq(hi, N_REF);
+	cr_assert_eq(st_key_bounds(db, CRM_INTERACTIONS, &lo, &hi, &err), CRM_OK, "%s", err.msg);
+	cr_assert(lo > hi, "an empty table has no key range");
+
+	/* one thread, one scan per table */
+	struct ds_builder *b;
+	struct crm_dataset *old = NULL, *loaded = NULL;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK, "%s", err.msg);
+	for (int e = 0; e < CRM_N_ENTITIES; e++)
+		cr_assert_eq(st_scan(db, e, scan_into, b, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(ds_builder_finish(b, &old, &err), CRM_OK, "%s", err.msg);
+	st_close(db);
+	cr_assert_eq(old->n_customers, N_REF);
+	cr_assert_eq(old->t[CRM_ORDERS].n, N_ORD);
+	cr_assert_eq(old->t[CRM_TICKETS].n, N_TIC);
+
+	cr_assert_eq(crm_dataset_load_db(path, &loaded, &err), CRM_OK, "%s", err.msg);
+	assert_same_dataset(old, loaded);
+	/* and both are what the records give, long customer_ids too */
+	struct crm_dataset *direct = NULL;
+	cr_assert_eq(ds_builder_finish(direct_b, &direct, &err), CRM_OK, "%s", err.msg);
+	assert_same_dataset(direct, loaded);
+	crm_dataset_free(direct);
+	/* the stub flags are compared by assert_same_dataset; their number is
+	 * that of the customers known only from orders: 52,000 - 40,000 */
+	size_t n_stub = 0;
+	for (size_t c = 0; c < loaded->n_customers; c++)
+		n_stub += loaded->is_stub[c] != 0;
+	cr_assert_eq(n_stub, N_REF - N_CUST);
+	crm_dataset_free(old);
+	crm_dataset_free(loaded);
+
+	/* the last order (rid 70,000, in the upper half: the other thread's)
+	 * names a customer row that is not there: the load fails with the
+	 * store's message and leaks nothing */
+	sqlite3 *raw;
+	cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "PRAGMA foreign_keys = OFF;"
+				  " UPDATE orders SET cid = 999999 WHERE rid = 70000",
+				  NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	sqlite3_close(raw);
+	cr_assert_eq(crm_dataset_load_db(path, &loaded, &err), CRM_EDB);
+	cr_assert_null(loaded);
+	cr_assert(strstr(err.msg, "orders row 70000: customer row 999999 does not exist"),
+		  "%s", err.msg);
+	tmpdir_remove(dir);
 }

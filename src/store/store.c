@@ -1779,14 +1779,24 @@ void st_writer_abort(struct st_writer *w)
 
 /* --------------------------------------------------------------- reads */
 
-/* customer_id by cid, for turning stored cids back into text. */
+/* customer_id by cid, for turning stored cids back into text. A scan looks
+ * one up per row, at random in an array larger than the CPU caches: an id
+ * of up to ID_INLINE bytes is kept in its 16-byte entry, so that the row
+ * costs one cache miss, not one for the entry and one for the text
+ * (measured on 10M orders of 1.57M customers: the text's miss was about a
+ * tenth of the load's time). */
+#define ID_INLINE 12
+
 struct id_name {
-	uint64_t off;         /* offset in id_names.bytes, UINT64_MAX for no customer */
-	uint64_t len;         /* bytes */
+	union {
+		char text[ID_INLINE]; /* the id when len <= ID_INLINE (no NUL) */
+		uint32_t off;         /* else its offset in id_names.bytes */
+	} u;
+	uint32_t len;         /* bytes; UINT32_MAX for no customer */
 };
 
 struct id_names {
-	struct buf bytes;     /* every customer_id, back to back */
+	struct buf bytes;     /* the customer_ids longer than ID_INLINE, back to back */
 	struct id_name *by_cid; /* n entries */
 	size_t n;             /* max cid + 1 */
 };
@@ -1822,8 +1832,18 @@ static int names_load(struct st_db *s, struct id_names *nm, struct crm_err *err)
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 		if (cid < 0 || cid > max_cid)
 			continue;
-		nm->by_cid[cid].off = nm->bytes.len;
-		nm->by_cid[cid].len = len;
+		if (len <= ID_INLINE) {
+			memcpy(nm->by_cid[cid].u.text, p ? p : "", len);
+			nm->by_cid[cid].len = (uint32_t)len;
+			continue;
+		}
+		if (nm->bytes.len + len >= UINT32_MAX) {
+			rc = crm_err_set(err, CRM_ERANGE, "%s: customer ids past 4 GiB in all",
+					 s->path);
+			goto done;
+		}
+		nm->by_cid[cid].u.off = (uint32_t)nm->bytes.len;
+		nm->by_cid[cid].len = (uint32_t)len;
 		if (buf_append(&nm->bytes, p ? p : "", len) != 0) {
 			rc = crm_err_set(err, CRM_ENOMEM, "%s: customer ids: out of memory", s->path);
 			goto done;
@@ -1837,6 +1857,47 @@ done:
 }
 
 int st_scan(struct st_db *s, int entity, st_row_fn fn, void *ctx, struct crm_err *err)
+{
+	return st_scan_range(s, entity, INT64_MIN, INT64_MAX, fn, ctx, err);
+}
+
+int st_key_bounds(struct st_db *s, int entity, int64_t *lo, int64_t *hi,
+		  struct crm_err *err)
+{
+	const struct ent_desc *d = ent_get(entity);
+	char sql[128];
+	int rc, own_txn = 0;
+	*lo = 1;
+	*hi = 0;
+	if (!s || !d)
+		return crm_err_set(err, CRM_EINVAL, "st_key_bounds: no database or entity %d",
+				   entity);
+	const char *key = entity == CRM_CUSTOMERS ? "cid" : "rid";
+	/* one snapshot for both ends */
+	if (sqlite3_get_autocommit(s->db)) {
+		rc = exec(s, "BEGIN", err);
+		if (rc)
+			return rc;
+		own_txn = 1;
+	}
+	/* min() and max() of the primary key are one B-tree descent each */
+	snprintf(sql, sizeof sql, "SELECT min(%s) FROM \"%s\"", key, d->name);
+	rc = query_i64(s, sql, 1, lo, err);
+	if (!rc) {
+		snprintf(sql, sizeof sql, "SELECT max(%s) FROM \"%s\"", key, d->name);
+		rc = query_i64(s, sql, 0, hi, err);
+	}
+	if (own_txn)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc || *lo > *hi) {
+		*lo = 1;
+		*hi = 0;
+	}
+	return rc;
+}
+
+int st_scan_range(struct st_db *s, int entity, int64_t lo, int64_t hi, st_row_fn fn,
+		  void *ctx, struct crm_err *err)
 {
 	const struct ent_desc *d = ent_get(entity);
 	struct id_names nm = { 0 };
@@ -1871,7 +1932,8 @@ int st_scan(struct st_db *s, int entity, st_row_fn fn, void *ctx, struct crm_err
 	if (rc == CRM_OK && ((d->key_has_seq && buf_puts(&sql, ", seq")) ||
 			     (cust && buf_puts(&sql, ", is_stub")) ||
 			     buf_puts(&sql, " FROM ") || st_put_ident(&sql, d->name) ||
-			     buf_puts(&sql, cust ? " ORDER BY cid" : " ORDER BY rid")))
+			     buf_puts(&sql, cust ? " WHERE cid BETWEEN ?1 AND ?2 ORDER BY cid" :
+				      " WHERE rid BETWEEN ?1 AND ?2 ORDER BY rid")))
 		rc = CRM_ENOMEM;
 	if (rc) {
 		crm_err_set(err, rc, "%s: scan: out of memory", s->path);
@@ -1880,6 +1942,13 @@ int st_scan(struct st_db *s, int entity, st_row_fn fn, void *ctx, struct crm_err
 	rc = prepare(s, sql.p, &st, err);
 	if (rc)
 		goto done;
+	int bsrc = sqlite3_bind_int64(st, 1, lo);
+	if (bsrc == SQLITE_OK)
+		bsrc = sqlite3_bind_int64(st, 2, hi);
+	if (bsrc != SQLITE_OK) {
+		rc = db_fail(s, bsrc, "scan: binding the key range", err);
+		goto done;
+	}
 
 	memset(&rec, 0, sizeof rec);
 	rec.entity = entity;
@@ -1903,22 +1972,25 @@ int st_scan(struct st_db *s, int entity, st_row_fn fn, void *ctx, struct crm_err
 					v->i = ent_enum_code(fd, v->s, v->n);
 				continue;
 			}
-			v->set = sqlite3_column_type(st, col) != SQLITE_NULL;
+			/* a NULL reads as 0: only a 0 needs the type asked */
+			int64_t iv = sqlite3_column_int64(st, col);
+			v->set = iv != 0 || sqlite3_column_type(st, col) != SQLITE_NULL;
 			if (!v->set)
 				continue;
 			if (fd->type == FT_REF) {
-				int64_t cid = sqlite3_column_int64(st, col);
-				if (cid < 0 || (uint64_t)cid >= nm.n || nm.by_cid[cid].off == UINT64_MAX) {
+				int64_t cid = iv;
+				if (cid < 0 || (uint64_t)cid >= nm.n || nm.by_cid[cid].len == UINT32_MAX) {
 					rc = crm_err_set(err, CRM_EDB, "%s: %s row %lld: customer"
 							 " row %lld does not exist", s->path, d->name,
 							 (long long)sqlite3_column_int64(st, 0),
 							 (long long)cid);
 					goto done;
 				}
-				v->s = nm.bytes.p + nm.by_cid[cid].off;
-				v->n = nm.by_cid[cid].len;
+				const struct id_name *id = &nm.by_cid[cid];
+				v->s = id->len <= ID_INLINE ? id->u.text : nm.bytes.p + id->u.off;
+				v->n = id->len;
 			} else {
-				v->i = sqlite3_column_int64(st, col);
+				v->i = iv;
 			}
 		}
 		rec.seq = d->key_has_seq ? sqlite3_column_int64(st, last) : 0;

@@ -128,6 +128,19 @@ typedef int (*st_row_fn)(void *ctx, const struct ent_record *rec, int is_stub);
 int st_scan(struct st_db *db, int entity, st_row_fn fn, void *ctx,
 	    struct crm_err *err);
 
+/* st_scan of only the rows whose primary key (cid for customers, rid for
+ * the others) is in [lo, hi]. Scans of disjoint ranges on different
+ * handles (one per thread) cover the table between them; each is its own
+ * read snapshot, so they agree only while no one writes (crm_dataset_load_db
+ * scans a table in two ranges on two threads this way). */
+int st_scan_range(struct st_db *db, int entity, int64_t lo, int64_t hi,
+		  st_row_fn fn, void *ctx, struct crm_err *err);
+
+/* The smallest and largest primary key of entity's table (cid or rid), in
+ * one snapshot; an empty table gives *lo = 1, *hi = 0. */
+int st_key_bounds(struct st_db *db, int entity, int64_t *lo, int64_t *hi,
+		  struct crm_err *err);
+
 /* Row count of an entity's table. */
 int st_count(struct st_db *db, int entity, int64_t *n, struct crm_err *err);
 
