@@ -192,9 +192,7 @@ int demo_write_tickets(struct demo_world *w, struct crm_err *err)
 	struct demo_csv csv;
 	struct demo_row row;
 	char idbuf[16];
-	size_t nf;
-	const struct demo_fault *faults = demo_faults(CRM_TICKETS, &nf);
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_TICKETS, n, faults, nf, rb, 'T', 7, n + 1,
+	if ((rc = demo_csv_open(&csv, w->dir, CRM_TICKETS, n, rb, 'T', 7, n + 1,
 				&w->bad[CRM_TICKETS], err)) != CRM_OK)
 		goto done;
 	for (size_t k = 0; k < n; k++) {
@@ -444,9 +442,7 @@ int demo_write_interactions(struct demo_world *w, struct crm_err *err)
 	struct demo_csv csv;
 	struct demo_row row;
 	char idbuf[16], oid[16], text[256];
-	size_t nf;
-	const struct demo_fault *faults = demo_faults(CRM_INTERACTIONS, &nf);
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_INTERACTIONS, l.n, faults, nf, rb, 'I', 7,
+	if ((rc = demo_csv_open(&csv, w->dir, CRM_INTERACTIONS, l.n, rb, 'I', 7,
 				l.n + 1, &w->bad[CRM_INTERACTIONS], err)) != CRM_OK)
 		goto done;
 	for (size_t k = 0; k < l.n; k++) {
@@ -600,9 +596,7 @@ int demo_write_feedback(struct demo_world *w, struct crm_err *err)
 	struct demo_csv csv;
 	struct demo_row row;
 	char idbuf[16], text[256];
-	size_t nf;
-	const struct demo_fault *faults = demo_faults(CRM_FEEDBACK, &nf);
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_FEEDBACK, n, faults, nf, rb, 'F', 7, n + 1,
+	if ((rc = demo_csv_open(&csv, w->dir, CRM_FEEDBACK, n, rb, 'F', 7, n + 1,
 				&w->bad[CRM_FEEDBACK], err)) != CRM_OK)
 		goto done;
 	for (size_t k = 0; k < n; k++) {
@@ -720,9 +714,7 @@ int demo_write_leads(struct demo_world *w, struct crm_err *err)
 	struct demo_csv csv;
 	struct demo_row row;
 	char idbuf[16];
-	size_t nf;
-	const struct demo_fault *faults = demo_faults(CRM_LEADS, &nf);
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_LEADS, n, faults, nf, rb, 'L', 7, n + 1,
+	if ((rc = demo_csv_open(&csv, w->dir, CRM_LEADS, n, rb, 'L', 7, n + 1,
 				&w->bad[CRM_LEADS], err)) != CRM_OK)
 		goto done;
 	for (size_t k = 0; k < n; k++) {
@@ -789,9 +781,7 @@ int demo_write_spend(struct demo_world *w, struct crm_err *err)
 
 	struct demo_csv csv;
 	struct demo_row row;
-	size_t nf;
-	const struct demo_fault *faults = demo_faults(CRM_SPEND, &nf);
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_SPEND, n, faults, nf, rb, 0, 0, 0,
+	if ((rc = demo_csv_open(&csv, w->dir, CRM_SPEND, n, rb, 0, 0, 0,
 				&w->bad[CRM_SPEND], err)) != CRM_OK)
 		goto done;
 	for (int m = 0; m < DEMO_N_MONTHS; m++) {
@@ -1074,9 +1064,7 @@ int demo_write_web(struct demo_world *w, struct crm_err *err)
 	struct demo_csv csv;
 	struct demo_row row;
 	char idbuf[16], page[48], vis[16];
-	size_t nf;
-	const struct demo_fault *faults = demo_faults(CRM_WEB_EVENTS, &nf);
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_WEB_EVENTS, wb.n_e, faults, nf, rb, 0, 0, 0,
+	if ((rc = demo_csv_open(&csv, w->dir, CRM_WEB_EVENTS, wb.n_e, rb, 0, 0, 0,
 				&w->bad[CRM_WEB_EVENTS], err)) != CRM_OK)
 		goto done;
 	for (size_t k = 0; k < wb.n_s; k++) {

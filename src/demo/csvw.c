@@ -324,11 +324,12 @@ static void plant(struct demo_csv *w, const struct demo_row *r, size_t k)
 }
 
 int demo_csv_open(struct demo_csv *w, const char *dir, int entity, size_t n_real,
-		  const struct demo_fault *faults, size_t n_faults, gsl_rng *rng,
-		  char id_prefix, int id_width, size_t first_bad_id,
+		  gsl_rng *rng, char id_prefix, int id_width, size_t first_bad_id,
 		  struct demo_badlist *bad, struct crm_err *err)
 {
 	const struct ent_desc *d = ent_get(entity);
+	size_t n_faults;
+	const struct demo_fault *faults = rng ? demo_faults(entity, &n_faults) : NULL;
 	memset(w, 0, sizeof *w);
 	buf_init(&w->out);
 	w->entity = entity;

@@ -769,8 +769,10 @@ static int write_customers(struct demo_world *w, struct crm_err *err)
 	struct demo_row row;
 	char idbuf[16], phone[32];
 	size_t nf;
+	/* bad customers are whole records of their own (build_bad_customers),
+	 * not copies planted by the writer: it gets no rng */
 	const struct demo_fault *faults = demo_faults(CRM_CUSTOMERS, &nf);
-	int rc = demo_csv_open(&csv, w->dir, CRM_CUSTOMERS, w->n_recs, NULL, 0, NULL, 'C', 6, 0,
+	int rc = demo_csv_open(&csv, w->dir, CRM_CUSTOMERS, w->n_recs, NULL, 'C', 6, 0,
 			       &w->bad[CRM_CUSTOMERS], err);
 	if (rc != CRM_OK)
 		return rc;
@@ -793,9 +795,7 @@ static int write_orders(struct demo_world *w, gsl_rng *r_bad, struct crm_err *er
 	struct demo_csv csv;
 	struct demo_row row;
 	char idbuf[16];
-	size_t nf;
-	const struct demo_fault *faults = demo_faults(CRM_ORDERS, &nf);
-	int rc = demo_csv_open(&csv, w->dir, CRM_ORDERS, w->n_orders, faults, nf, r_bad, 'O', 7,
+	int rc = demo_csv_open(&csv, w->dir, CRM_ORDERS, w->n_orders, r_bad, 'O', 7,
 			       w->n_orders + 1, &w->bad[CRM_ORDERS], err);
 	if (rc != CRM_OK)
 		return rc;

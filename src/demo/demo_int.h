@@ -180,12 +180,12 @@ struct demo_csv {
 };
 
 /* Opens dir/<entity>.csv and writes the header. n_real real rows will
- * follow; when faults is not NULL, n_faults copies are planted among them
- * at positions drawn from rng, their ids numbered from first_bad_id.
+ * follow; when rng is not NULL, the entity's faults (demo_faults) are
+ * planted among them at positions drawn from rng, their ids numbered from
+ * first_bad_id.
  * Returns CRM_OK or CRM_EIO/CRM_ENOMEM with err set. */
 int demo_csv_open(struct demo_csv *w, const char *dir, int entity, size_t n_real,
-		  const struct demo_fault *faults, size_t n_faults, gsl_rng *rng,
-		  char id_prefix, int id_width, size_t first_bad_id,
+		  gsl_rng *rng, char id_prefix, int id_width, size_t first_bad_id,
 		  struct demo_badlist *bad, struct crm_err *err);
 
 /* Writes a real row (planting any bad copies due before it). */
