@@ -90,9 +90,10 @@ static int prepare(struct st_db *s, const char *sql, sqlite3_stmt **st,
 	return CRM_OK;
 }
 
-/* Runs a statement that returns one integer (NULL gives na). */
-static int query_i64(struct st_db *s, const char *sql, int64_t na, int64_t *out,
-		     struct crm_err *err)
+/* Runs a statement that returns one row and reads its first n columns as
+ * integers into out (NULL gives na). */
+static int query_row_i64(struct st_db *s, const char *sql, int64_t na, int64_t *out,
+			 int n, struct crm_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = prepare(s, sql, &st, err);
@@ -103,10 +104,18 @@ static int query_i64(struct st_db *s, const char *sql, int64_t na, int64_t *out,
 		rc = db_fail(s, src, sql, err);
 		goto done;
 	}
-	*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? na : sqlite3_column_int64(st, 0);
+	for (int i = 0; i < n; i++)
+		out[i] = sqlite3_column_type(st, i) == SQLITE_NULL ? na : sqlite3_column_int64(st, i);
 done:
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* Runs a statement that returns one integer (NULL gives na). */
+static int query_i64(struct st_db *s, const char *sql, int64_t na, int64_t *out,
+		     struct crm_err *err)
+{
+	return query_row_i64(s, sql, na, out, 1, err);
 }
 
 static int exec(struct st_db *s, const char *sql, struct crm_err *err)
@@ -2098,21 +2107,13 @@ int st_stats(struct st_db *s, struct st_stats *out, struct crm_err *err)
 				 " FROM \"%s\"", t, t, d->name);
 		else
 			snprintf(sql, sizeof sql, "SELECT count(*), NULL, NULL FROM \"%s\"", d->name);
-		rc = prepare(s, sql, &st, err);
+		int64_t row[3];
+		rc = query_row_i64(s, sql, CRM_NA, row, 3, err);
 		if (rc)
 			goto done;
-		int src = sqlite3_step(st);
-		if (src != SQLITE_ROW) {
-			rc = db_fail(s, src, sql, err);
-			goto done;
-		}
-		es->rows = sqlite3_column_int64(st, 0);
-		es->first_at = sqlite3_column_type(st, 1) == SQLITE_NULL ? CRM_NA :
-			sqlite3_column_int64(st, 1);
-		es->last_at = sqlite3_column_type(st, 2) == SQLITE_NULL ? CRM_NA :
-			sqlite3_column_int64(st, 2);
-		sqlite3_finalize(st);
-		st = NULL;
+		es->rows = row[0];   /* count(*) is never NULL */
+		es->first_at = row[1];
+		es->last_at = row[2];
 	}
 	rc = query_i64(s, "SELECT count(DISTINCT cid) FROM orders", 0,
 		       &out->customers_with_orders, err);
