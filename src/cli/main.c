@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "core/entity.h"
 #include "core/err.h"
 #include "core/money.h"
@@ -172,7 +171,7 @@ static int gather_args(struct read_args *a, int argc, char **argv, const char *c
 static void print_count(const char *label, int64_t n, const char *unit)
 {
 	char b[32];
-	cli_thousands(n, b);
+	int_format_grouped(n, b);
 	printf("  %-12s %12s%s%s\n", label, b, unit[0] ? " " : "", unit);
 }
 
@@ -189,8 +188,8 @@ static void print_summary(const char *entity, const struct ing_summary *s)
 	print_count("read", s->read, unit);
 	print_count("stored", s->stored, unit);
 	if (s->line_level) {
-		cli_thousands(s->orders_stored, b);
-		cli_thousands(s->orders_made, c);
+		int_format_grouped(s->orders_stored, b);
+		int_format_grouped(s->orders_made, c);
 		printf("  %-12s %12s orders stored of %s formed\n", "", b, c);
 	}
 	print_count("updated", s->updated, unit);
@@ -199,7 +198,7 @@ static void print_summary(const char *entity, const struct ing_summary *s)
 	for (int r = 0; r < R_N; r++) {
 		if (!s->reasons[r])
 			continue;
-		cli_thousands(s->reasons[r], b);
+		int_format_grouped(s->reasons[r], b);
 		printf("    %-22s %12s\n", ing_reason_name(r), b);
 	}
 	if (s->rejects_path[0])
@@ -209,11 +208,11 @@ static void print_summary(const char *entity, const struct ing_summary *s)
 	if (s->synthetic_ids)
 		print_count("made ids", s->synthetic_ids, "records without an id of their own");
 	if (s->line_level) {
-		cli_thousands(s->cancel_lines, b);
+		int_format_grouped(s->cancel_lines, b);
 		printf("  line rules: %s cancellation lines (their orders stored as returned)", b);
-		cli_thousands(s->negative_qty_lines, b);
+		int_format_grouped(s->negative_qty_lines, b);
 		printf(", %s negative-quantity lines kept", b);
-		cli_thousands(s->zero_price_lines, b);
+		int_format_grouped(s->zero_price_lines, b);
 		printf(", %s zero-price lines kept at 0\n", b);
 	}
 	int64_t total = s->stored + s->updated + s->duplicates + s->rejected;
@@ -318,7 +317,7 @@ static int load_dataset(const char **inputs, int n, const struct read_args *a,
 	for (int i = 0; rc == CRM_OK && i < n; i++) {
 		if (sums[i].rejected) {
 			char b[32];
-			cli_thousands(sums[i].rejected, b);
+			int_format_grouped(sums[i].rejected, b);
 			fprintf(stderr, "crmscope: %s: %s rows rejected (import them to see why)\n",
 				sums[i].source, b);
 		}
@@ -449,7 +448,7 @@ static int cmd_stats(int argc, char **argv)
 	printf("database %s (schema %d)\n", argv[0], s.schema_version);
 	printf("  %-14s %12s  %-10s  %-10s\n", "entity", "rows", "from", "to");
 	for (int e = 0; e < CRM_N_ENTITIES; e++) {
-		cli_thousands(s.e[e].rows, b);
+		int_format_grouped(s.e[e].rows, b);
 		if (s.e[e].first_at != CRM_NA) {
 			ts_format(s.e[e].first_at, 1, d1);
 			ts_format(s.e[e].last_at, 1, d2);
@@ -459,17 +458,17 @@ static int cmd_stats(int argc, char **argv)
 		}
 		printf("  %-14s %12s  %-10s  %-10s\n", ent_get(e)->name, b, d1, d2);
 	}
-	cli_thousands(s.customers_with_orders, b);
+	int_format_grouped(s.customers_with_orders, b);
 	printf("  customers with orders: %s\n", b);
-	cli_thousands(s.stub_customers, b);
+	int_format_grouped(s.stub_customers, b);
 	printf("  stub customers (known only from references): %s\n", b);
 	printf("  currencies: %s\n", s.currencies[0] ? s.currencies : "none given");
-	cli_thousands(s.imports, b);
+	int_format_grouped(s.imports, b);
 	printf("  imports: %s\n", b);
-	cli_thousands(s.rejected, b);
+	int_format_grouped(s.rejected, b);
 	printf("  rows rejected so far: %s\n", b);
 	for (size_t r = 0; r < s.n_reasons; r++) {
-		cli_thousands(s.reason_n[r], b);
+		int_format_grouped(s.reason_n[r], b);
 		printf("    %-22s %12s\n", s.reason[r], b);
 	}
 	return 0;
@@ -509,7 +508,7 @@ static int cmd_demo(int argc, char **argv)
 	char b[32];
 	printf("demo business written to %s/ (seed %llu)\n", o.out_dir, (unsigned long long)o.seed);
 	for (int e = 0; e < CRM_N_ENTITIES; e++) {
-		cli_thousands((int64_t)c.rows[e], b);
+		int_format_grouped((int64_t)c.rows[e], b);
 		printf("  %-14s %10s rows\n", ent_get(e)->name, b);
 	}
 	printf("  planted: %zu duplicate customers, %zu bad rows (see %s/truth.json)\n",
