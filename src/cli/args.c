@@ -1,0 +1,208 @@
+/* args.c - what the commands share: usage and error printing, the reading
+ * options of import, dates on the command line, loading a dataset (cli
+ * layer). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/money.h"
+#include "core/tstamp.h"
+#include "data/load.h"
+
+int usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "crmscope: %s\n", msg);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+int fail(const struct crm_err *err)
+{
+	fprintf(stderr, "crmscope: %s\n", err->msg[0] ? err->msg : crm_status_str(err->code));
+	return 1;
+}
+
+const char usage_text[] =
+	"usage: crmscope COMMAND [ARGS]\n"
+	"\n"
+	"  import DB ENTITY FILE...   import CSV or JSON Lines files ('-' = stdin) into DB\n"
+	"        ENTITY: customers orders interactions tickets leads spend feedback web_events\n"
+	"        --delim C|tab|ws  --no-header  --map FIELD=COLUMN|FIELD=#N  --date-format FMT\n"
+	"        --decimal-comma  --currency CODE  --format csv|jsonl  --lines  --cancel-prefix P\n"
+	"        --strict  --upsert  --rejects PATH  --batch N\n"
+	"  customers DB|FILE...       per-customer purchase summary (files are read as orders)\n"
+	"        --as-of DATE  --calibration-end DATE  --unit day|week  --format csv|json  --out PATH\n"
+	"        (and the reading options of import for files)\n"
+	"  overview DB|FILE...        load the dataset and say what it holds (files are read as orders)\n"
+	"  stats DB                   counts, date ranges, currencies, rejects so far\n"
+	"  demo [--customers N] [--seed S] [--out DIR]   write a synthetic business's CSVs\n"
+	"  help                       this text\n";
+
+/* ------------------------------------------------------ reading options */
+void read_args_init(struct read_args *a)
+{
+	memset(a, 0, sizeof *a);
+	a->ing.decimal = '.';
+	a->ing.maps = a->maps;
+}
+
+/* Consumes a reading option at argv[*i]; 1 if it was one, 0 if not, -1 on
+ * a bad value (message printed). */
+int read_option(struct read_args *a, int argc, char **argv, int *i)
+{
+	const char *o = argv[*i];
+	const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+#define NEED_VALUE() do { if (!v) { fprintf(stderr, "crmscope: %s needs a value\n", o); return -1; } (*i)++; } while (0)
+	if (strcmp(o, "--delim") == 0) {
+		NEED_VALUE();
+		if (strcmp(v, "ws") == 0) {
+			a->ing.csv.mode = ING_DELIM_WS;
+		} else if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0) {
+			a->ing.csv.mode = ING_DELIM_CHAR;
+			a->ing.csv.delim = '\t';
+		} else if (strlen(v) == 1 && v[0] != '"' && v[0] != '\n') {
+			a->ing.csv.mode = ING_DELIM_CHAR;
+			a->ing.csv.delim = v[0];
+		} else {
+			fprintf(stderr, "crmscope: --delim %s: give one character, tab or ws\n", v);
+			return -1;
+		}
+	} else if (strcmp(o, "--no-header") == 0) {
+		a->ing.no_header = 1;
+	} else if (strcmp(o, "--map") == 0) {
+		NEED_VALUE();
+		if (a->ing.n_maps == MAX_MAPS) {
+			fprintf(stderr, "crmscope: at most %d --map options\n", MAX_MAPS);
+			return -1;
+		}
+		a->maps[a->ing.n_maps++] = v;
+	} else if (strcmp(o, "--date-format") == 0) {
+		NEED_VALUE();
+		a->ing.date_format = v;
+	} else if (strcmp(o, "--decimal-comma") == 0) {
+		a->ing.decimal = ',';
+	} else if (strcmp(o, "--currency") == 0) {
+		NEED_VALUE();
+		a->ing.currency = v;
+	} else if (strcmp(o, "--format") == 0 && v && (strcmp(v, "csv") == 0 || strcmp(v, "jsonl") == 0)) {
+		NEED_VALUE();
+		a->ing.format = strcmp(v, "csv") == 0 ? ING_FMT_CSV : ING_FMT_JSONL;
+	} else if (strcmp(o, "--lines") == 0) {
+		a->ing.lines = 1;
+	} else if (strcmp(o, "--cancel-prefix") == 0) {
+		NEED_VALUE();
+		a->ing.cancel_prefix = v;
+	} else if (strcmp(o, "--strict") == 0) {
+		a->ing.strict = 1;
+	} else if (strcmp(o, "--upsert") == 0) {
+		a->upsert = 1;
+	} else if (strcmp(o, "--rejects") == 0) {
+		NEED_VALUE();
+		a->rejects = v;
+	} else if (strcmp(o, "--batch") == 0) {
+		NEED_VALUE();
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*end || n < 1) {
+			fprintf(stderr, "crmscope: --batch %s: give a positive number of rows\n", v);
+			return -1;
+		}
+		a->batch = (size_t)n;
+	} else {
+		return 0;
+	}
+#undef NEED_VALUE
+	return 1;
+}
+
+/* Reads the reading options and the positional arguments (at most max) of
+ * command cmd into *a and pos. Returns 0, or the exit status of a usage
+ * error (its message printed). */
+int gather_args(struct read_args *a, int argc, char **argv, const char *cmd,
+		       const char **pos, int max, int *n)
+{
+	read_args_init(a);
+	*n = 0;
+	for (int i = 0; i < argc; i++) {
+		int r = read_option(a, argc, argv, &i);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "crmscope: %s: unknown option %s\n", cmd, argv[i]);
+			return usage(NULL);
+		}
+		if (*n == max) {
+			fprintf(stderr, "crmscope: %s: at most %d arguments\n", cmd, max);
+			return usage(NULL);
+		}
+		pos[(*n)++] = argv[i];
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- import */
+
+
+/* 1 if path is an SQLite database (by its header). */
+int is_sqlite(const char *path)
+{
+	char head[16] = { 0 };
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	size_t n = fread(head, 1, sizeof head, f);
+	fclose(f);
+	return n == 16 && memcmp(head, "SQLite format 3", 16) == 0;
+}
+
+/* A date given alone means the whole of that day: its last second. */
+int parse_date_arg(const char *opt, const char *v, int64_t *t)
+{
+	const char *why;
+	if (ts_parse_iso(v, strlen(v), t, &why) != 0) {
+		fprintf(stderr, "crmscope: %s %s: %s\n", opt, v, why);
+		return -1;
+	}
+	if (strlen(v) == 10)
+		*t += SECS_PER_DAY - 1;
+	return 0;
+}
+
+/* Loads a dataset from a database or from order files. */
+int load_dataset(const char **inputs, int n, const struct read_args *a,
+			struct crm_dataset **ds, struct crm_err *err)
+{
+	if (n == 1 && is_sqlite(inputs[0]))
+		return crm_dataset_load_db(inputs[0], ds, err);
+	struct ds_file files[64];
+	struct ing_summary sums[64];
+	if (n < 1 || n > 64)
+		return crm_err_set(err, CRM_EINVAL, "give 1 to 64 files");
+	memset(files, 0, sizeof files);
+	for (int i = 0; i < n; i++) {
+		files[i].path = inputs[i];
+		files[i].ing = a->ing;
+		files[i].ing.entity = CRM_ORDERS;
+		files[i].ing.rejects_path = NULL;
+		/* the summary reads these alone (docs/IMPORT.md) */
+		files[i].ing.fields = ING_FIELD(CRM_O_CUSTOMER_ID) | ING_FIELD(CRM_O_ORDERED_AT) |
+				      ING_FIELD(CRM_O_AMOUNT) | ING_FIELD(CRM_O_STATUS);
+	}
+	int rc = ds_load_files(files, (size_t)n, sums, ds, err);
+	for (int i = 0; rc == CRM_OK && i < n; i++) {
+		if (sums[i].rejected) {
+			char b[32];
+			int_format_grouped(sums[i].rejected, b);
+			fprintf(stderr, "crmscope: %s: %s rows rejected (import them to see why)\n",
+				sums[i].source, b);
+		}
+	}
+	return rc;
+}
+

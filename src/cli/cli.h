@@ -1,0 +1,55 @@
+/* cli.h - what the commands of the crmscope command share (cli layer).
+ * main.c dispatches to one function per command (cmd_NAME in main.c or in
+ * its own file cmd_NAME.c); each returns the exit status: 0 ok, 1 error,
+ * 2 usage, 3 rows rejected under --strict. Only this layer prints to the
+ * terminal and decides how to exit. */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdint.h>
+
+#include "crmscope.h"
+#include "ingest/import.h"
+
+#define EXIT_USAGE 2
+#define EXIT_REJECTS 3
+
+extern const char usage_text[];
+
+/* Prints "crmscope: msg" (if msg) and the usage to stderr; EXIT_USAGE. */
+int usage(const char *msg);
+/* Prints err's message to stderr; returns 1. */
+int fail(const struct crm_err *err);
+
+#define MAX_MAPS 64
+
+/* The reading options of import (also taken by commands that read files). */
+struct read_args {
+	struct ing_opts ing;
+	const char *maps[MAX_MAPS];
+	const char *rejects;
+	int upsert;
+	size_t batch;
+};
+
+void read_args_init(struct read_args *a);
+/* Consumes a reading option at argv[*i]; 1 if it was one, 0 if not, -1 on
+ * a bad value (message printed). */
+int read_option(struct read_args *a, int argc, char **argv, int *i);
+/* Reads the reading options and the positional arguments (at most max) of
+ * command cmd into *a and pos. Returns 0, or the exit status of a usage
+ * error (its message printed). */
+int gather_args(struct read_args *a, int argc, char **argv, const char *cmd,
+		const char **pos, int max, int *n);
+
+/* 1 if path is an SQLite database (by its header). */
+int is_sqlite(const char *path);
+/* Parses a date or time option value; a date alone means the whole of that
+ * day (its last second). 0, or -1 with the message printed. */
+int parse_date_arg(const char *opt, const char *v, int64_t *t);
+/* Loads a dataset from a database, or from order files (reading only the
+ * fields the purchase summary needs). */
+int load_dataset(const char **inputs, int n, const struct read_args *a,
+		 struct crm_dataset **ds, struct crm_err *err);
+
+#endif

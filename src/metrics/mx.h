@@ -1,0 +1,98 @@
+/* mx.h - what every metric family shares (metrics layer).
+ *
+ * A metric family (purchases.c, retention.c, ...) computes from the
+ * in-memory dataset (crmscope.h) into its own result struct, which its tests
+ * check, and emits that struct into a report document (report/doc.h). Every
+ * family takes the same context: the dataset, the resolved options of
+ * METRICS.md (as-of date A, period P, window W ...), and which customers
+ * and order channel to count, so that the report can break any metric down
+ * by a customer attribute or order channel without the family knowing.
+ *
+ * Times are the dataset's (s since epoch, UTC). An event counts "at A" when
+ * its time is <= as_of, and "in P" when p_start <= time < p_end. */
+#ifndef METRICS_MX_H
+#define METRICS_MX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crmscope.h"
+
+enum mx_bounce { MX_BOUNCE_MATOMO = 0, MX_BOUNCE_GA4, MX_BOUNCE_POSTHOG };
+enum mx_cohort { MX_COHORT_CLASSIC = 0, MX_COHORT_UNBOUNDED };
+
+struct mx_opts {
+	int64_t as_of;              /* A; CRM_NA: the dataset's last_at */
+	int64_t p_start, p_end;     /* P = [p_start, p_end); CRM_NA: the 12 months
+	                               before A (p_end = A + 1 s) */
+	int churn_window_days;      /* W: 365 */
+	int no_second_days;         /* "no second order" age: 90 */
+	int new_days;               /* lifecycle "new": 90 */
+	int growing_days;           /* lifecycle "growing" / "mature" split: 365 */
+	double at_risk_factor;      /* lifecycle at risk: 2 x own median gap */
+	int at_risk_one_order_days; /* ... or 180 days for one-order customers */
+	int spend_bands;            /* quantile bands of net revenue: 5 */
+	double sla_hours;           /* first-response target: 24 */
+	int64_t cost_per_minute;    /* service cost per handling minute, money; 0 none */
+	int64_t cost_per_ticket;    /* service cost per ticket, money; 0 none */
+	int session_timeout_s;      /* web sessions without session_id: 1800 */
+	int bounce;                 /* enum mx_bounce: matomo */
+	int cohort;                 /* enum mx_cohort: classic */
+	int activity_window_days;   /* loyalty uplift window: 90 */
+	const char *lexicon_dir;    /* sentiment lexicons (data/lexicon); NULL: built in path */
+	const char *language;       /* lexicon language: "en" */
+};
+
+/* Fills o with the defaults above (as_of and period CRM_NA). */
+void mx_opts_default(struct mx_opts *o);
+
+/* What a family computes over. */
+struct mx_ctx {
+	const struct crm_dataset *ds;
+	struct mx_opts o;           /* resolved: as_of, p_start, p_end set */
+	const uint8_t *in;          /* n_customers flags: only these customers count
+	                               (NULL: all customers, and rows without one) */
+	uint32_t order_channel;     /* only orders of this code of the orders' channel
+	                               column count (0: all) */
+};
+
+/* Resolves o against ds into ctx (in = NULL, order_channel = 0): as_of
+ * defaults to ds->last_at, the period to the 12 calendar months before A.
+ * A period that ends before it starts, or an empty dataset with no as-of
+ * given, is CRM_EINVAL. */
+int mx_ctx_init(struct mx_ctx *ctx, const struct crm_dataset *ds,
+		const struct mx_opts *o, struct crm_err *err);
+
+/* 1 when customer c counts in ctx. */
+static inline int mx_counts(const struct mx_ctx *ctx, uint32_t c)
+{
+	return ctx->in == NULL || (c != CRM_NO_CUSTOMER && ctx->in[c]);
+}
+
+/* 1 when order row r (of ds->t[CRM_ORDERS]) counts in ctx: its customer
+ * counts and, when an order channel is chosen, it is of that channel. */
+int mx_order_counts(const struct mx_ctx *ctx, size_t r);
+
+/* Order kinds of METRICS.md: a completed order (status completed or unset,
+ * amount >= 0), a return (status returned, or a negative amount; counts by
+ * its absolute value), a cancelled order (neither). */
+enum mx_order_kind { MX_COMPLETED = 0, MX_RETURN, MX_CANCELLED };
+int mx_order_kind(const struct crm_table *orders, size_t r);
+
+/* Calendar helpers (UTC). Month index: months since 1970-01 (0 = 1970-01). */
+int64_t mx_month_of(int64_t t);
+int64_t mx_month_start(int64_t month);          /* first second of that month */
+int64_t mx_day_of(int64_t t);                   /* days since 1970-01-01 */
+void mx_month_label(int64_t month, char out[8]); /* "2024-03" */
+
+/* Quantile of v[0..n) with linear interpolation between closest ranks
+ * (Hyndman & Fan type 7, as numpy and R's default); sorts v in place.
+ * n = 0 gives NAN. */
+double mx_quantile(double *v, size_t n, double p);
+static inline double mx_median(double *v, size_t n) { return mx_quantile(v, n, 0.5); }
+double mx_mean(const double *v, size_t n);      /* NAN when n = 0 */
+
+/* Money (ten-thousandths) as a double in currency units. */
+static inline double mx_money(int64_t m) { return (double)m / 10000.0; }
+
+#endif
