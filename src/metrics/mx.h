@@ -54,9 +54,22 @@ struct mx_ctx {
 	                               (NULL: all customers, and rows without one) */
 	uint32_t order_channel;     /* only orders of this code of the orders' channel
 	                               column count (0: all) */
+	const char *group;          /* the breakdown group's label ("country=DE") for
+	                               rp_section_new, or NULL */
 };
 
-/* Resolves o against ds into ctx (in = NULL, order_channel = 0): as_of
+/* Every family has one entry point of this type, mx_FAMILY_report (family
+ * ids: purchases, retention, value, acquisition, service, surveys,
+ * browsing): it computes over ctx and emits its section(s) into d with
+ * rp_section_new(d, "FAMILY", ctx->group, ...). A family whose inputs are
+ * absent emits its section with "no data" values, not zeros, and returns
+ * CRM_OK; only real failures (out of memory, a lexicon file unreadable) are
+ * errors. */
+struct rp_doc;
+typedef int (*mx_report_fn)(const struct mx_ctx *ctx, struct rp_doc *d,
+			    struct crm_err *err);
+
+/* Resolves o against ds into ctx (in = NULL, order_channel = 0, group NULL): as_of
  * defaults to ds->last_at, the period to the 12 calendar months before A.
  * A period that ends before it starts, or an empty dataset with no as-of
  * given, is CRM_EINVAL. */
