@@ -612,3 +612,85 @@ Test(parallel, csv_of_many_customers_is_written_in_order)
 	free(text);
 	crm_dataset_free(ds);
 }
+
+/* A key repeated within the files read straight into a dataset is
+ * quarantined as the store would: the first row is kept, the repeat is
+ * rejected as duplicate_in_file with its line, on any number of threads,
+ * and the dataset equals the one loaded from a database the same files
+ * were imported into. The big file gets two repeats at its end: o100 under
+ * another customer and amount, and o20001 exactly; a second file repeats
+ * o7 and adds o-new. */
+Test(parallel, repeated_keys_are_quarantined_as_in_the_store)
+{
+	char path[512], path2[512], rej[512], db[512];
+	long line_of[N_BAD];
+	snprintf(path, sizeof path, "%s/orders.csv", dir);
+	snprintf(rej, sizeof rej, "%s/rep.rejects.csv", dir);
+	snprintf(db, sizeof db, "%s/rep.db", dir);
+	write_orders(path, 0, line_of);
+	FILE *f = fopen(path, "ab");
+	cr_assert_not_null(f);
+	fputs("o100,999,2023-01-01,1.00,web\no20001,17,2023-02-01,3.00,web\n", f);
+	fclose(f);
+	long first_repeat = (long)count_lines(path) - 1;
+	write_file(dir, "more.csv", "order_id,customer_id,order_date,amount,channel\n"
+		   "o7,5,2022-01-01,9.99,web\no-new,5,2022-01-02,1.00,web\n", path2, sizeof path2);
+
+	const int threads[] = { 1, 2 };
+	char *csv[2];
+	for (size_t t = 0; t < 2; t++) {
+		struct ing_summary s;
+		struct crm_dataset *ds = load(path, threads[t], 0, rej, &s);
+		cr_assert_eq(s.read, N_ROWS + 2);
+		cr_assert_eq(s.reasons[R_DUP_IN_FILE], 2);
+		cr_assert_eq(s.rejected, (int64_t)N_BAD + 2);
+		cr_assert_eq(s.stored, N_ROWS - (int64_t)N_BAD);
+		cr_assert_eq(ds->t[CRM_ORDERS].n, (size_t)(N_ROWS - (int64_t)N_BAD));
+		char *text = read_file(rej, NULL);
+		char want[64];
+		snprintf(want, sizeof want, "\n%ld,duplicate_in_file,", first_repeat);
+		cr_assert_not_null(strstr(text, want), "no reject at line %ld", first_repeat);
+		free(text);
+		csv[t] = summary_csv(ds, "rep.csv");
+		crm_dataset_free(ds);
+	}
+	cr_assert_str_eq(csv[0], csv[1]);
+
+	/* the same files into the store, then loaded: the same summary */
+	struct ds_import_opts io;
+	memset(&io, 0, sizeof io);
+	io.ing.entity = CRM_ORDERS;
+	io.ing.decimal = '.';
+	struct ing_summary si;
+	struct crm_err err;
+	cr_assert_eq(ds_import(db, path, &io, &si, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(si.reasons[R_DUP_IN_FILE], 2);
+	struct crm_dataset *from_db = NULL;
+	cr_assert_eq(crm_dataset_load_db(db, &from_db, &err), CRM_OK, "%s", err.msg);
+	char *csv_db = summary_csv(from_db, "db.csv");
+	cr_assert_str_eq(csv[0], csv_db);
+	free(csv_db);
+	crm_dataset_free(from_db);
+
+	/* across two files: the second file's o7 is the repeat */
+	struct ds_file files[2];
+	struct ing_summary sums[2];
+	memset(files, 0, sizeof files);
+	files[0].path = path;
+	files[1].path = path2;
+	for (int i = 0; i < 2; i++) {
+		files[i].ing.entity = CRM_ORDERS;
+		files[i].ing.decimal = '.';
+		files[i].ing.fields = ING_FIELD(CRM_O_CUSTOMER_ID) | ING_FIELD(CRM_O_ORDERED_AT) |
+				      ING_FIELD(CRM_O_AMOUNT);
+	}
+	struct crm_dataset *both = NULL;
+	cr_assert_eq(ds_load_files(files, 2, sums, &both, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(sums[0].reasons[R_DUP_IN_FILE], 2);
+	cr_assert_eq(sums[1].reasons[R_DUP_IN_FILE], 1);
+	cr_assert_eq(sums[1].stored, 1);
+	cr_assert_eq(both->t[CRM_ORDERS].n, (size_t)(N_ROWS - (int64_t)N_BAD) + 1);
+	crm_dataset_free(both);
+	free(csv[0]);
+	free(csv[1]);
+}

@@ -4,9 +4,12 @@
 #include "data/load.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/strmap.h"
 #include "data/builder.h"
 #include "store/store.h"
 
@@ -64,76 +67,462 @@ done:
 	return rc;
 }
 
-/* The builder as a sink: every record is new; a key seen twice in the
- * files is a duplicate within the load. Customers are looked up a few
- * records late (ds_builder_add with no stub_created), so the stubs are
- * told by flush and join. A part for another thread is a builder of its
- * own, merged in file order. */
-static int builder_put(void *ctx, const struct ent_record *rec, int *outcome,
-		       int *stub_created, struct crm_err *err)
+/* ------------------------------------------------------- repeated keys
+ *
+ * Importing into the store finds a natural key repeated within the files
+ * through the store's unique index. Read straight into a dataset, the first
+ * pass keeps only a 64-bit hash of each record's key (8 bytes a row and no
+ * lookups, so rows go on at full speed on every core). When two hashes are
+ * equal once the files are read (a repeated key, or, about once in a
+ * million loads of 10M rows, two keys with the same hash), the files are
+ * read again on one thread: a record whose key hash is one of those
+ * candidates has its exact key looked up among the earlier ones, and a
+ * repeat is told to the importer as a duplicate within the load
+ * (ING_DUP_IN_FILE: counted as rejected duplicate_in_file, in lines for
+ * order lines) and left out. So the rows kept are those the store would
+ * keep, the first of each key, and clean files pay only the hashing.
+ * Standard input cannot be read twice: with "-" among the files every key
+ * is checked exactly in the one pass. Records with no key of their own
+ * (an id the file does not have and the load did not ask to make up) are
+ * not checked: made-up ids are unique by construction. */
+
+struct keylog {
+	uint64_t *h;
+	size_t n, cap;
+};
+
+struct loader {
+	struct keylog log[CRM_N_ENTITIES]; /* pass 1: every key's hash, by entity */
+	const uint64_t *cand;     /* exact pass: sorted candidate hashes */
+	size_t n_cand;
+	int exact_all;            /* exact pass over every key (standard input) */
+	struct strmap seen;       /* exact pass: keys (entity byte + key) so far */
+};
+
+/* A sink for one thread: a builder and, in the first pass, its part of the
+ * key log. */
+struct lsink {
+	struct ds_builder *b;
+	struct loader *l;
+	struct keylog log;        /* pass 1 parts: hashes of this part's keys */
+	int entity;
+	int part;                 /* 1: a fork (its log is joined into the parent's) */
+	struct buf key;           /* scratch for the key bytes */
+};
+
+/* The bytes of rec's natural key (entity byte first) in b; 0 when the
+ * record has no key of its own, 1 when it has, -1 on ENOMEM. */
+static int key_bytes(const struct ent_record *rec, struct buf *b)
 {
+	const struct ent_desc *d = ent_get(rec->entity);
+	b->len = 0;
+	if (d->id_field >= 0 && !rec->v[d->id_field].set)
+		return 0;
+	if (buf_putc(b, (char)rec->entity))
+		return -1;
+	for (const int *f = d->key; *f >= 0; f++) {
+		const struct ent_value *v = &rec->v[*f];
+		int bad = 0;
+		if (v->set && v->s)
+			bad = buf_append(b, v->s, v->n);
+		else if (v->set)
+			bad = buf_append(b, &v->i, sizeof v->i);
+		if (bad || buf_putc(b, v->set ? '\x1f' : '\x1e'))
+			return -1;
+	}
+	if (d->key_has_seq && buf_append(b, &rec->seq, sizeof rec->seq))
+		return -1;
+	return 1;
+}
+
+/* The hash of rec's natural key in *h (never 0), as key_hash gives it for
+ * every record of the entity. A key of one text field (every entity with
+ * an id) is hashed as it stands, without copying; b is then left empty,
+ * else it holds the key bytes. Returns as key_bytes. */
+static int key_hash(const struct ent_record *rec, struct buf *b, uint64_t *h)
+{
+	const struct ent_desc *d = ent_get(rec->entity);
+	if (d->id_field >= 0 && d->key[0] == d->id_field && d->key[1] < 0 && !d->key_has_seq) {
+		const struct ent_value *v = &rec->v[d->id_field];
+		b->len = 0;
+		if (!v->set)
+			return 0;
+		/* the entity mixed in: the same id in two entities is no repeat */
+		uint64_t x = strmap_hash(v->s, v->n) ^ ((uint64_t)(rec->entity + 1) * UINT64_C(0x9E3779B97F4A7C15));
+		*h = x ? x : 1;
+		return 1;
+	}
+	int has = key_bytes(rec, b);
+	if (has > 0)
+		*h = strmap_hash(b->p, b->len);
+	return has;
+}
+
+static int keylog_push(struct keylog *g, uint64_t h)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4096;
+		uint64_t *p = xreallocn(g->h, cap, sizeof *p);
+		if (!p)
+			return -1;
+		g->h = p;
+		g->cap = cap;
+	}
+	g->h[g->n++] = h;
+	return 0;
+}
+
+static int keylog_append(struct keylog *dst, const struct keylog *src)
+{
+	if (src->n == 0)
+		return 0;
+	if (dst->cap - dst->n < src->n) {
+		size_t cap = dst->n + src->n;
+		uint64_t *p = xreallocn(dst->h, cap, sizeof *p);
+		if (!p)
+			return -1;
+		dst->h = p;
+		dst->cap = cap;
+	}
+	memcpy(dst->h + dst->n, src->h, src->n * sizeof *src->h);
+	dst->n += src->n;
+	return 0;
+}
+
+static int is_candidate(const struct loader *l, uint64_t h)
+{
+	size_t lo = 0, hi = l->n_cand;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->cand[mid] < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->n_cand && l->cand[lo] == h;
+}
+
+/* The builder as a sink. Customers are looked up a few records late
+ * (ds_builder_add with no stub_created), so the stubs are told by flush and
+ * join. A part for another thread is a builder of its own, merged in file
+ * order. */
+static int lsink_put(void *ctx, const struct ent_record *rec, int *outcome,
+		     int *stub_created, struct crm_err *err)
+{
+	struct lsink *s = ctx;
+	struct loader *l = s->l;
+	uint64_t h;
 	*outcome = ING_INSERTED;
 	*stub_created = 0;
-	return ds_builder_add(ctx, rec, 0, NULL, err);
+	if (rec->entity != CRM_CUSTOMERS) {
+		int has = key_hash(rec, &s->key, &h);
+		if (has < 0)
+			return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+		if (has) {
+			if (!l->cand && !l->exact_all) {
+				if (keylog_push(&s->log, h))
+					return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+			} else if (l->exact_all || is_candidate(l, h)) {
+				size_t ix;
+				if (s->key.len == 0 && key_bytes(rec, &s->key) < 0)
+					return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+				int added;
+				if (strmap_put(&l->seen, s->key.p, s->key.len, 0, &ix, &added))
+					return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+				if (!added) {
+					*outcome = ING_DUP_IN_FILE;
+					return CRM_OK;
+				}
+			}
+		}
+	}
+	return ds_builder_add(s->b, rec, 0, NULL, err);
 }
 
-static int builder_fork(void *ctx, void **part, struct crm_err *err)
+static void lsink_free(struct lsink *s)
 {
-	return ds_builder_fork(ctx, (struct ds_builder **)part, err);
+	if (!s)
+		return;
+	free(s->log.h);
+	buf_fini(&s->key);
+	if (s->part)
+		ds_builder_free(s->b);
+	free(s);
 }
 
-static int builder_join(void *ctx, void *part, int64_t *stubs, struct crm_err *err)
+static int lsink_fork(void *ctx, void **part, struct crm_err *err)
 {
-	return ds_builder_merge(ctx, part, stubs, err);
+	struct lsink *s = ctx, *p = calloc(1, sizeof *p);
+	if (!p)
+		return crm_err_set(err, CRM_ENOMEM, "out of memory starting a thread");
+	p->l = s->l;
+	p->entity = s->entity;
+	p->part = 1;
+	buf_init(&p->key);
+	int rc = ds_builder_fork(s->b, &p->b, err);
+	if (rc != CRM_OK) {
+		lsink_free(p);
+		return rc;
+	}
+	*part = p;
+	return CRM_OK;
 }
 
-static void builder_drop(void *part)
+static int lsink_join(void *ctx, void *part, int64_t *stubs, struct crm_err *err)
 {
-	ds_builder_free(part);
+	struct lsink *s = ctx, *p = part;
+	int rc = CRM_OK;
+	if (s->log.n == 0) {
+		/* the first part: take its log whole */
+		free(s->log.h);
+		s->log = p->log;
+		p->log = (struct keylog){ 0 };
+	} else if (keylog_append(&s->log, &p->log))
+		rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+	struct ds_builder *b = p->b;
+	p->b = NULL;
+	if (rc == CRM_OK)
+		rc = ds_builder_merge(s->b, b, stubs, err);  /* takes b in all cases */
+	else
+		ds_builder_free(b);
+	lsink_free(p);
+	return rc;
 }
 
-static int builder_flush(void *ctx, int64_t *stubs, struct crm_err *err)
+static void lsink_drop(void *part)
 {
-	return ds_builder_flush(ctx, stubs, err);
+	lsink_free(part);
+}
+
+static int lsink_flush(void *ctx, int64_t *stubs, struct crm_err *err)
+{
+	struct lsink *s = ctx;
+	return ds_builder_flush(s->b, stubs, err);
+}
+
+/* The hashes that occur more than once in g (reordering g), sorted, in
+ * *out (the caller's) and *n_out. g is partitioned in place by the hashes'
+ * top bits into 4096 buckets (American flag sort: no second array, as the
+ * log is the largest thing alive then), and each bucket, small enough for
+ * the cache, is checked with a table of its own: no sort. */
+#define TOP_BITS 12
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int find_repeats(struct keylog *g, uint64_t **out, size_t *n_out)
+{
+	size_t nb = (size_t)1 << TOP_BITS, *start = calloc(2 * nb + 1, sizeof *start);
+	uint64_t *table = NULL;
+	struct keylog rep = { 0 };
+	int rc = -1;
+	if (!start)
+		goto done;
+	size_t *next = start + nb + 1;
+	for (size_t i = 0; i < g->n; i++)
+		start[(g->h[i] >> (64 - TOP_BITS)) + 1]++;
+	for (size_t k = 0; k < nb; k++)
+		start[k + 1] += start[k];
+	memcpy(next, start, nb * sizeof *next);
+	for (size_t k = 0; k < nb; k++) {
+		while (next[k] < start[k + 1]) {
+			uint64_t v = g->h[next[k]];
+			size_t b = (size_t)(v >> (64 - TOP_BITS));
+			if (b == k) {
+				next[k]++;
+			} else {
+				g->h[next[k]] = g->h[next[b]];
+				g->h[next[b]++] = v;
+			}
+		}
+	}
+	size_t table_cap = 0;
+	for (size_t k = 0; k < nb; k++) {
+		size_t lo = start[k], hi = start[k + 1], cap = 16;
+		while (cap < 2 * (hi - lo))
+			cap *= 2;
+		if (cap > table_cap) {
+			free(table);
+			if (!(table = xmallocn(cap, sizeof *table)))
+				goto done;
+			table_cap = cap;
+		}
+		/* hashes are never 0: 0 marks an empty slot */
+		memset(table, 0, cap * sizeof *table);
+		for (size_t i = lo; i < hi; i++) {
+			uint64_t h = g->h[i];
+			size_t j = (size_t)h & (cap - 1);
+			while (table[j] && table[j] != h)
+				j = (j + 1) & (cap - 1);
+			if (table[j] == h) {
+				if (keylog_push(&rep, h))
+					goto done;
+			} else {
+				table[j] = h;
+			}
+		}
+	}
+	rc = 0;
+done:
+	free(start);
+	free(table);
+	if (rc) {
+		free(rep.h);
+		return rc;
+	}
+	/* a hash seen three times is listed twice: sort and drop repeats */
+	if (rep.n > 1)
+		qsort(rep.h, rep.n, sizeof *rep.h, cmp_u64);
+	size_t m = 0;
+	for (size_t i = 0; i < rep.n; i++)
+		if (m == 0 || rep.h[m - 1] != rep.h[i])
+			rep.h[m++] = rep.h[i];
+	*out = rep.h;
+	*n_out = m;
+	return 0;
+}
+
+/* The candidates of every entity's log in one sorted list in l (the logs
+ * freed): hashes are of keys that start with, or mix in, the entity, so a
+ * hash names one entity's key but for collisions, which the exact pass
+ * settles. */
+static int gather_candidates(struct loader *l, struct crm_err *err)
+{
+	struct keylog all = { 0 };
+	int rc = CRM_OK;
+	for (int e = 0; e < CRM_N_ENTITIES && rc == CRM_OK; e++) {
+		uint64_t *cand = NULL;
+		size_t n = 0;
+		if (find_repeats(&l->log[e], &cand, &n) ||
+		    keylog_append(&all, &(struct keylog){ cand, n, n }))
+			rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+		free(cand);
+		free(l->log[e].h);
+		l->log[e] = (struct keylog){ 0 };
+	}
+	if (rc != CRM_OK) {
+		free(all.h);
+		return rc;
+	}
+	if (all.n > 1)
+		qsort(all.h, all.n, sizeof *all.h, cmp_u64);
+	l->cand = all.h;
+	l->n_cand = all.n;
+	if (all.n == 0) {
+		free(all.h);
+		l->cand = NULL;
+	}
+	return CRM_OK;
+}
+
+/* One pass over the files into a new dataset. The first (not exact) pass
+ * finds the candidate repeats before laying out the dataset, and when
+ * there are any, stops there: *out stays NULL and l->cand is set. */
+static int load_pass(const struct ds_file *files, size_t n_files, const uint32_t *keep,
+		     int projected, struct loader *l, int one_thread,
+		     struct ing_summary *sums, struct crm_dataset **out, struct crm_err *err)
+{
+	struct lsink top = { 0 };
+	int first = !l->cand && !l->exact_all;
+	top.l = l;
+	buf_init(&top.key);
+	*out = NULL;
+	int rc = ds_builder_new(&top.b, err);
+	if (rc != CRM_OK)
+		goto done;
+	for (int e = 0; e < CRM_N_ENTITIES && projected; e++)
+		if ((rc = ds_builder_keep(top.b, e, keep[e], err)) != CRM_OK)
+			goto done;
+	struct ing_sink sink = {
+		.ctx = &top, .put = lsink_put, .fork = one_thread ? NULL : lsink_fork,
+		.join = lsink_join, .drop = lsink_drop, .flush = lsink_flush,
+	};
+	for (size_t i = 0; i < n_files; i++) {
+		struct ing_opts o = files[i].ing;
+		const struct ent_desc *d = ent_get(o.entity);
+		/* the key is read to be checked even where it is not kept (an id
+		 * is required, so read whenever the file has it; asking for it
+		 * would make one up where the file has none) */
+		if (o.fields)
+			for (const int *f = d->key; *f >= 0; f++)
+				if (*f != d->id_field)
+					o.fields |= ING_FIELD(*f);
+		top.entity = o.entity;
+		if ((rc = ing_import(files[i].path, &o, &sink, &sums[i], err)) != CRM_OK)
+			goto done;
+		struct keylog *g = &l->log[o.entity];
+		if (g->n == 0) {
+			/* the usual case, one file per entity: take it whole */
+			free(g->h);
+			*g = top.log;
+			top.log = (struct keylog){ 0 };
+		} else if (keylog_append(g, &top.log)) {
+			rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+			goto done;
+		}
+		top.log.n = 0;
+	}
+	if (first) {
+		/* before the layout, whose copies are the peak of memory */
+		if ((rc = gather_candidates(l, err)) != CRM_OK || l->cand)
+			goto done;
+	}
+	rc = ds_builder_finish(top.b, out, err);
+	top.b = NULL;
+done:
+	ds_builder_free(top.b);
+	free(top.log.h);
+	buf_fini(&top.key);
+	return rc;
 }
 
 int ds_load_files(const struct ds_file *files, size_t n_files,
 		  struct ing_summary *sums, struct crm_dataset **out,
 		  struct crm_err *err)
 {
-	struct ds_builder *b = NULL;
 	uint32_t keep[CRM_N_ENTITIES] = { 0 };
-	int projected = 0;
+	int projected = 0, stdin_used = 0;
+	struct loader l;
+	memset(&l, 0, sizeof l);
 	*out = NULL;
-	int rc = ds_builder_new(&b, err);
-	if (rc != CRM_OK)
-		return rc;
 	/* the columns kept: the fields some file of the entity reads; with a
 	 * projection, none of an entity no file feeds (docs/IMPORT.md) */
 	for (size_t i = 0; i < n_files; i++) {
 		const struct ent_desc *d = ent_get(files[i].ing.entity);
-		if (!d) {
-			rc = crm_err_set(err, CRM_EINVAL, "%s: unknown entity %d", files[i].path,
-					 files[i].ing.entity);
-			goto done;
-		}
+		if (!d)
+			return crm_err_set(err, CRM_EINVAL, "%s: unknown entity %d", files[i].path,
+					   files[i].ing.entity);
 		uint32_t all = (uint32_t)((1ULL << d->n_fields) - 1);
 		keep[files[i].ing.entity] |= files[i].ing.fields ? files[i].ing.fields & all : all;
 		projected |= files[i].ing.fields != 0;
+		stdin_used |= strcmp(files[i].path, "-") == 0;
 	}
-	for (int e = 0; e < CRM_N_ENTITIES && projected; e++)
-		if ((rc = ds_builder_keep(b, e, keep[e], err)) != CRM_OK)
+	int rc, seen = 0;
+	if (stdin_used) {
+		l.exact_all = 1;
+	} else {
+		rc = load_pass(files, n_files, keep, projected, &l, 0, sums, out, err);
+		if (rc != CRM_OK || !l.cand)
 			goto done;
-	struct ing_sink sink = {
-		.ctx = b, .put = builder_put, .fork = builder_fork, .join = builder_join,
-		.drop = builder_drop, .flush = builder_flush,
-	};
-	for (size_t i = 0; i < n_files; i++)
-		if ((rc = ing_import(files[i].path, &files[i].ing, &sink, &sums[i], err)) != CRM_OK)
-			goto done;
-	rc = ds_builder_finish(b, out, err);
-	b = NULL;
+		/* a repeat (or a hash collision): read again, those exactly */
+	}
+	if (strmap_init(&l.seen, l.n_cand * 2 + 1024)) {
+		rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+		goto done;
+	}
+	seen = 1;
+	rc = load_pass(files, n_files, keep, projected, &l, 1, sums, out, err);
 done:
-	ds_builder_free(b);
+	for (int e = 0; e < CRM_N_ENTITIES; e++)
+		free(l.log[e].h);
+	free((void *)l.cand);
+	if (seen)
+		strmap_fini(&l.seen);
+	if (rc != CRM_OK) {
+		crm_dataset_free(*out);
+		*out = NULL;
+	}
 	return rc;
 }
