@@ -203,8 +203,8 @@ Test(store, creates_and_reopens_at_the_schema_version)
 {
 	struct st_db *db = open_db(ST_OPEN_CREATE);
 	st_close(db);
-	cr_assert_eq(st_schema_version(), 1);
-	cr_assert_eq(sql_int("PRAGMA user_version"), 1);
+	cr_assert_eq(st_schema_version(), 2);
+	cr_assert_eq(sql_int("PRAGMA user_version"), 2);
 	cr_assert_eq(sql_int("PRAGMA application_id"), 0x43524D53);
 	char mode[16];
 	sql_text("PRAGMA journal_mode", mode, sizeof mode);
@@ -236,28 +236,28 @@ Test(store, creates_and_reopens_at_the_schema_version)
 	struct st_stats s;
 	struct crm_err err = { 0 };
 	cr_assert_eq(st_stats(db, &s, &err), CRM_OK, "%s", err.msg);
-	cr_assert_eq(s.schema_version, 1);
+	cr_assert_eq(s.schema_version, 2);
 	st_close(db);
 	db = open_db(ST_OPEN_READ);
 	cr_assert_eq(count(db, CRM_ORDERS), 0);
 	st_close(db);
-	cr_assert_eq(sql_int("PRAGMA user_version"), 1);
+	cr_assert_eq(sql_int("PRAGMA user_version"), 2);
 }
 
 Test(store, refuses_newer_foreign_and_missing_databases)
 {
 	struct st_db *db = open_db(ST_OPEN_CREATE);
 	st_close(db);
-	sql_exec("PRAGMA user_version = 2");
+	sql_exec("PRAGMA user_version = 3");
 	struct crm_err err = { 0 };
 	for (int mode = ST_OPEN_READ; mode <= ST_OPEN_CREATE; mode++) {
 		db = (struct st_db *)1;
 		cr_assert_eq(st_open(db_path, mode, &db, &err), CRM_ESCHEMA);
 		cr_assert_null(db);
-		cr_assert(strstr(err.msg, "schema version 2 is newer than version 1"), "%s", err.msg);
+		cr_assert(strstr(err.msg, "schema version 3 is newer than version 2"), "%s", err.msg);
 		cr_assert(strstr(err.msg, db_path), "%s", err.msg);
 	}
-	cr_assert_eq(sql_int("PRAGMA user_version"), 2);   /* left as it was */
+	cr_assert_eq(sql_int("PRAGMA user_version"), 3);   /* left as it was */
 
 	/* another program's database */
 	snprintf(db_path, sizeof db_path, "%s/other.db", dir);
@@ -639,7 +639,7 @@ Test(store, stats_of_a_small_hand_made_set)
 
 	struct st_stats s;
 	cr_assert_eq(st_stats(db, &s, &err), CRM_OK, "%s", err.msg);
-	cr_assert_eq(s.schema_version, 1);
+	cr_assert_eq(s.schema_version, 2);
 	/* customers C1, C2, stub C3 (no signup_at): signups from 1000 to 2000 */
 	cr_assert_eq(s.e[CRM_CUSTOMERS].rows, 3);
 	cr_assert_eq(s.e[CRM_CUSTOMERS].first_at, 1000);

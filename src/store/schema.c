@@ -5,7 +5,10 @@
  * added there later, migration 1 must first be frozen (its SQL pasted here as
  * text, as generated before the change), and a new migration must add the
  * column with ALTER TABLE: databases made by older builds have only the old
- * columns, and the writer's generated SQL names every field. */
+ * columns, and the writer's generated SQL names every field. Migration 2
+ * (merges) copies the customers' columns into merge_customers the same way:
+ * a customer field added later needs its ALTER TABLE on both tables, and
+ * migration 2 frozen too. */
 #include "schema.h"
 
 #include <stdio.h>
@@ -142,8 +145,60 @@ static int migration_1(struct buf *b)
 	return 0;
 }
 
+/* Migration 2: merging duplicate customers and undoing it (store/merge.c,
+ * issue 3). Only new tables, so it is quick on a database of any size.
+ * No foreign key points at customers: a kept customer may itself be merged
+ * later, and the log keeps it. The log names the kept customer by its
+ * customer_id: a cid freed by a merge can be given to a new customer. */
+static int migration_2(struct buf *b)
+{
+	const struct ent_desc *d = ent_get(CRM_CUSTOMERS);
+	if (buf_puts(b,
+		     /* one row per merge of a group; undone_at set by its undo */
+		     "CREATE TABLE merges(merge_id INTEGER PRIMARY KEY,"
+		     " kept_id TEXT NOT NULL, kept_cid INTEGER NOT NULL,"
+		     " merged_at INTEGER NOT NULL, prob REAL, evidence TEXT,"
+		     " undone_at INTEGER);\n"
+		     "CREATE INDEX merges_kept ON merges(kept_id);\n"
+		     /* the merged customers' rows as they were: every column */
+		     "CREATE TABLE merge_customers(merge_id INTEGER NOT NULL"
+		     " REFERENCES merges(merge_id), cid INTEGER NOT NULL"))
+		return -1;
+	for (size_t f = 0; f < d->n_fields; f++)
+		if (buf_puts(b, ", ") || st_put_ident(b, st_col_name(d, f)) ||
+		    buf_printf(b, " %s", sql_type(d->fields[f].type)))
+			return -1;
+	return buf_puts(b,
+			", is_stub INTEGER NOT NULL, import_id INTEGER,"
+			" PRIMARY KEY(merge_id, cid));\n"
+			"CREATE INDEX merge_customers_id ON merge_customers(customer_id);\n"
+			/* the rows a merge moved: entity table, row, the cid it had */
+			"CREATE TABLE merge_rows(merge_id INTEGER NOT NULL"
+			" REFERENCES merges(merge_id), entity TEXT NOT NULL,"
+			" rid INTEGER NOT NULL, from_cid INTEGER NOT NULL,"
+			" PRIMARY KEY(merge_id, entity, rid)) WITHOUT ROWID;\n"
+			/* the kept customer's blank fields that a merge filled */
+			"CREATE TABLE merge_fills(merge_id INTEGER NOT NULL"
+			" REFERENCES merges(merge_id), field TEXT NOT NULL, old, new,"
+			" PRIMARY KEY(merge_id, field)) WITHOUT ROWID;\n"
+			/* aliases a merge added (own: a merged customer's own
+			 * customer_id) or pointed at the kept customer (own = 0:
+			 * an alias of a merged customer, from_cid) */
+			"CREATE TABLE merge_aliases(merge_id INTEGER NOT NULL"
+			" REFERENCES merges(merge_id), alias TEXT NOT NULL,"
+			" from_cid INTEGER NOT NULL, own INTEGER NOT NULL,"
+			" PRIMARY KEY(merge_id, alias)) WITHOUT ROWID;\n"
+			/* rows an import stored through an alias (store.c) */
+			"CREATE TABLE alias_rows(entity TEXT NOT NULL, rid INTEGER NOT NULL,"
+			" alias TEXT NOT NULL, PRIMARY KEY(entity, rid)) WITHOUT ROWID;\n"
+			"CREATE INDEX alias_rows_alias ON alias_rows(alias);\n"
+			/* the dedupe watermark: one row */
+			"CREATE TABLE dedupe_state(id INTEGER PRIMARY KEY CHECK(id = 1),"
+			" max_cid INTEGER NOT NULL, pending INTEGER NOT NULL);\n");
+}
+
 /* The migrations in order: migrations[k - 1] makes schema version k. */
-static int (*const migrations[])(struct buf *) = { migration_1 };
+static int (*const migrations[])(struct buf *) = { migration_1, migration_2 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 
 int st_schema_version(void)

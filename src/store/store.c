@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/strmap.h"
 #include "schema.h"
+#include "store_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
 #define DEFAULT_BATCH_ROWS 10000
@@ -203,6 +204,22 @@ done:
 	return CRM_OK;
 }
 
+int st_db_conn(struct st_db *s, int for_write, sqlite3 **db, const char **path,
+	       struct crm_err *err)
+{
+	if (!s)
+		return crm_err_set(err, CRM_EINVAL, "no database");
+	if (for_write && s->read_only)
+		return crm_err_set(err, CRM_EINVAL, "%s: opened read-only: cannot change it",
+				   s->path);
+	if (for_write && s->writing)
+		return crm_err_set(err, CRM_EINVAL, "%s: a writer is open on this handle",
+				   s->path);
+	*db = s->db;
+	*path = s->path;
+	return CRM_OK;
+}
+
 void st_close(struct st_db *s)
 {
 	if (!s)
@@ -270,6 +287,10 @@ struct st_writer {
 	sqlite3_stmt *key_of;       /* natural key and import_id by row id (key_field >= 0) */
 	sqlite3_stmt *data_ver;     /* PRAGMA data_version */
 	int has_ids;                /* ids is loaded (entities that name customers) */
+	int has_aliases;            /* ids holds an alias: rows stored through one are
+	                               noted in alias_rows (see note_alias) */
+	sqlite3_stmt *alias_note;   /* alias_rows: this row came through this alias */
+	sqlite3_stmt *alias_forget; /* alias_rows: it no longer does (upsert) */
 	struct strmap ids;          /* customer_id and aliases -> cid */
 	uint8_t *id_flags;          /* ID_ALIAS | ID_STUB by key index of ids */
 	int ids_sparse;             /* 0: the cid of key index k is k + 1 (customers
@@ -1029,6 +1050,7 @@ static int load_ids(struct st_writer *w, struct crm_err *err)
 			size_t len = (size_t)sqlite3_column_bytes(st, 1);
 			uint8_t flags = q == 1 ? ID_ALIAS : sqlite3_column_int(st, 2) ? ID_STUB : 0;
 			rc = map_add(w, id ? id : "", len, sqlite3_column_int64(st, 0), flags, err);
+			w->has_aliases |= q == 1;
 		}
 		if (rc == CRM_OK && src != SQLITE_DONE)
 			rc = db_fail(w->s, src, sql[q], err);
@@ -1135,6 +1157,8 @@ static void writer_free(struct st_writer *w)
 	sqlite3_finalize(w->find_cust);
 	sqlite3_finalize(w->key_of);
 	sqlite3_finalize(w->data_ver);
+	sqlite3_finalize(w->alias_note);
+	sqlite3_finalize(w->alias_forget);
 	keys_fini(&w->keys);
 	if (w->has_ids)
 		strmap_fini(&w->ids);
@@ -1196,6 +1220,13 @@ int st_writer_new(struct st_db *s, const struct st_writer_opts *opts,
 		rc = data_version(w, &w->data_version, err);
 	if (!rc && (w->entity == CRM_CUSTOMERS || w->d->customer_field >= 0))
 		rc = load_ids(w, err);
+	if (!rc && w->has_aliases && w->entity != CRM_CUSTOMERS) {
+		rc = prepare(s, "INSERT OR REPLACE INTO alias_rows(entity, rid, alias)"
+			     " VALUES(?1, ?2, ?3)", &w->alias_note, err);
+		if (!rc)
+			rc = prepare(s, "DELETE FROM alias_rows WHERE entity = ?1 AND rid = ?2",
+				     &w->alias_forget, err);
+	}
 	if (!rc && (st_has_index(w->d) || w->key_field >= 0)) {
 		char sql[96];
 		snprintf(sql, sizeof sql, "SELECT max(rid) FROM \"%s\"", w->d->name);
@@ -1450,6 +1481,29 @@ static int pipe_row(struct st_writer *w, const struct ent_record *rec, int64_t c
 	return CRM_OK;
 }
 
+/* Keeps alias_rows (migration 2) up: a row inserted or updated through an
+ * alias of a merged customer (alias not NULL) is noted with the alias's
+ * text, and an updated row no longer stored through one loses its note, so
+ * that undoing the merge (store/merge.c) gives such rows back to the
+ * customer that the alias was. Other outcomes wrote nothing. Only when the
+ * writer's map holds an alias: without one there is no note to keep (undo
+ * removes an alias's notes with it). */
+static int note_alias(struct st_writer *w, int64_t rid, const struct ent_value *alias,
+		      int outcome, struct crm_err *err)
+{
+	sqlite3_stmt *st = alias ? w->alias_note : w->alias_forget;
+	if (!w->has_aliases || w->entity == CRM_CUSTOMERS ||
+	    !(outcome == ST_UPDATED || (outcome == ST_INSERTED && alias)))
+		return CRM_OK;
+	int src = sqlite3_bind_text(st, 1, w->d->name, -1, SQLITE_STATIC);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 2, rid);
+	if (src == SQLITE_OK && alias)
+		src = sqlite3_bind_text(st, 3, alias->s ? alias->s : "", (int)alias->n,
+					SQLITE_STATIC);
+	return run(w, st, src, "noting a row stored through an alias", err);
+}
+
 /* st_put of a record that is not a customer, piped. The record's key is
  * looked up in keys and its customer in the map at once: both are lookups
  * at random in big tables, so both slots are fetched before either is
@@ -1463,7 +1517,7 @@ static int put_piped(struct st_writer *w, const struct ent_record *rec, int *out
 	const struct ent_value *cv = w->d->customer_field >= 0 ?
 		&rec->v[w->d->customer_field] : NULL;
 	const char *cust = cv && cv->s ? cv->s : "";
-	int has_cust = cv && cv->set && cv->n > 0, rc, found = 0;
+	int has_cust = cv && cv->set && cv->n > 0, rc, found = 0, via_alias = 0;
 	size_t n = 0;
 	const char *key = value_text(&w->d->fields[w->key_field], &rec->v[w->key_field], &n);
 	int64_t cid = -1, rid = 0, stored_by = 0;
@@ -1492,6 +1546,7 @@ static int put_piped(struct st_writer *w, const struct ent_record *rec, int *out
 	}
 	if (idx >= 0) {
 		cid = w->ids_sparse ? w->ids.values[idx] : idx + 1;
+		via_alias = (w->id_flags[idx] & ID_ALIAS) != 0;
 	} else if (has_cust && w->strict) {
 		*outcome = ST_UNKNOWN_REF;
 		return CRM_OK;
@@ -1518,7 +1573,13 @@ static int put_piped(struct st_writer *w, const struct ent_record *rec, int *out
 	w->keys_rows++;
 	w->keys_max_rid = rid;
 	*outcome = ST_INSERTED;
-	return CRM_OK;
+	/* rare (an old id of a merged customer): the connection is needed */
+	if (via_alias && w->has_aliases) {
+		rc = pipe_drain(w, err);
+		if (!rc)
+			rc = note_alias(w, rid, cv, ST_INSERTED, err);
+	}
+	return rc;
 }
 
 /* Inserts the row, or deals with the stored row of the same key (see
@@ -1588,14 +1649,16 @@ static int put_customer(struct st_writer *w, const struct ent_record *rec,
 }
 
 /* The cid of the record's customer; a stub is made for an unknown one unless
- * strict (then *cid is -1 and *unknown 1). */
+ * strict (then *cid is -1 and *unknown 1). *via_alias: v is an alias of a
+ * merged customer. */
 static int resolve(struct st_writer *w, const struct ent_value *v, int64_t *cid,
-		   int *unknown, int *stub_created, struct crm_err *err)
+		   int *unknown, int *via_alias, int *stub_created, struct crm_err *err)
 {
 	const char *id = v->s ? v->s : "";
 	long idx = strmap_find(&w->ids, id, v->n);
 	if (idx >= 0) {
 		*cid = w->ids.values[idx];
+		*via_alias = (w->id_flags[idx] & ID_ALIAS) != 0;
 		return CRM_OK;
 	}
 	if (w->strict) {
@@ -1635,7 +1698,7 @@ static int resolve(struct st_writer *w, const struct ent_value *v, int64_t *cid,
 int st_put(struct st_writer *w, const struct ent_record *rec, int *outcome,
 	   int *stub_created, struct crm_err *err)
 {
-	int out = ST_INSERTED, made = 0, unknown = 0, rc;
+	int out = ST_INSERTED, made = 0, unknown = 0, via_alias = 0, rc;
 	int64_t cid = -1, row_id = 0;
 	if (outcome)
 		*outcome = ST_INSERTED;
@@ -1672,11 +1735,13 @@ int st_put(struct st_writer *w, const struct ent_record *rec, int *outcome,
 	} else {
 		int cf = w->d->customer_field;
 		if (cf >= 0 && rec->v[cf].set && rec->v[cf].n > 0)
-			rc = resolve(w, &rec->v[cf], &cid, &unknown, &made, err);
+			rc = resolve(w, &rec->v[cf], &cid, &unknown, &via_alias, &made, err);
 		if (rc == CRM_OK && unknown)
 			out = ST_UNKNOWN_REF;
 		else if (rc == CRM_OK)
 			rc = put_row(w, rec, cid, &out, &row_id, err);
+		if (rc == CRM_OK)
+			rc = note_alias(w, row_id, via_alias ? &rec->v[cf] : NULL, out, err);
 	}
 	if (rc)
 		goto done;
@@ -2079,6 +2144,27 @@ static int stats_reasons(struct st_db *s, struct st_stats *out, struct crm_err *
 	return rc;
 }
 
+/* Rows rejected so far per entity (the imports of that entity). */
+static int stats_rejected(struct st_db *s, struct st_stats *out, struct crm_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(s, "SELECT i.entity, sum(r.n) FROM import_rejects r"
+			 " JOIN imports i USING(import_id) GROUP BY i.entity", &st, err);
+	if (rc)
+		return rc;
+	int src;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int e = name ? ent_by_name(name) : -1;
+		if (e >= 0 && e < CRM_N_ENTITIES)
+			out->e[e].rejected += sqlite3_column_int64(st, 1);
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s, src, "reading rejects per entity", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int st_stats(struct st_db *s, struct st_stats *out, struct crm_err *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -2128,6 +2214,8 @@ int st_stats(struct st_db *s, struct st_stats *out, struct crm_err *err)
 		rc = stats_currencies(s, out->currencies, sizeof out->currencies, err);
 	if (!rc)
 		rc = stats_reasons(s, out, err);
+	if (rc == CRM_OK)
+		rc = stats_rejected(s, out, err);
 done:
 	sqlite3_finalize(st);
 	if (own_txn)

@@ -147,6 +147,7 @@ int st_count(struct st_db *db, int entity, int64_t *n, struct crm_err *err);
 struct st_entity_stats {
 	int64_t rows;
 	int64_t first_at, last_at;   /* range of the entity's time field, CRM_NA if none */
+	int64_t rejected;            /* rows of this entity rejected by imports so far */
 };
 
 struct st_stats {
