@@ -52,4 +52,9 @@ int parse_date_arg(const char *opt, const char *v, int64_t *t);
 int load_dataset(const char **inputs, int n, const struct read_args *a,
 		 struct crm_dataset **ds, struct crm_err *err);
 
+/* Commands in files of their own. */
+int cmd_quality(int argc, char **argv);
+int cmd_dedupe(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
 #endif

@@ -13,6 +13,10 @@
 #include "crmscope.h"
 #include "data/load.h"
 #include "demo/demo.h"
+#include "metrics/mx.h"
+#include "metrics/retention.h"
+#include "metrics/service.h"
+#include "metrics/value.h"
 #include "data/overview.h"
 #include "report/customers.h"
 #include "report/overview.h"
@@ -121,14 +125,56 @@ static int cmd_import(int argc, char **argv)
 
 /* -------------------------------------------------------------- customers */
 
+/* The family columns of the wide table (report/customers.h): stages,
+ * engagement and values at the summary's as-of date. The arrays are the
+ * caller's (free each). */
+static int customer_extras(const struct crm_dataset *ds, int64_t as_of, uint8_t **stage,
+			   double **engagement, struct mx_customer_value **value,
+			   struct crm_err *err)
+{
+	struct mx_opts mo;
+	struct mx_ctx ctx;
+	size_t n = ds->n_customers ? ds->n_customers : 1;
+	mx_opts_default(&mo);
+	mo.as_of = as_of;
+	int rc = mx_ctx_init(&ctx, ds, &mo, err);
+	if (rc != CRM_OK)
+		return rc;
+	*stage = xmallocn(n, sizeof **stage);
+	*engagement = xmallocn(n, sizeof **engagement);
+	*value = xmallocn(n, sizeof **value);
+	if (!*stage || !*engagement || !*value)
+		return crm_err_set(err, CRM_ENOMEM, "customers: out of memory");
+	if ((rc = mx_lifecycle_stages(&ctx, *stage, err)) != CRM_OK ||
+	    (rc = mx_engagement_scores(&ctx, *engagement, err)) != CRM_OK ||
+	    (rc = mx_customer_values(&ctx, *value, err)) != CRM_OK)
+		return rc;
+	return CRM_OK;
+}
+
+/* The stage named s ("at_risk" or "at-risk"), or -1. */
+static int stage_by_name(const char *s)
+{
+	for (int k = 0; k < MX_N_STAGES; k++) {
+		const char *name = mx_stage_name(k);
+		size_t i = 0;
+		while (name[i] && (s[i] == name[i] || (s[i] == '-' && name[i] == '_')))
+			i++;
+		if (!name[i] && !s[i])
+			return k;
+	}
+	return -1;
+}
+
 static int cmd_customers(int argc, char **argv)
 {
 	struct read_args a;
 	read_args_init(&a);
 	const char *inputs[64];
 	int n_in = 0;
-	const char *out_path = NULL;
-	int json = 0;
+	const char *out_path = NULL, *sort = NULL;
+	int json = 0, wide = 0, stage = -1, asc = 0;
+	size_t limit = 0;
 	struct crm_summary_opts so = { CRM_NA, CRM_NA, CRM_UNIT_DAY };
 	for (int i = 0; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -160,6 +206,32 @@ static int cmd_customers(int argc, char **argv)
 		} else if (strcmp(o, "--out") == 0 && v) {
 			out_path = v;
 			i++;
+		} else if (strcmp(o, "--wide") == 0) {
+			wide = 1;
+		} else if (strcmp(o, "--stage") == 0 && v) {
+			if ((stage = stage_by_name(v)) < 0)
+				return usage("--stage is prospect, new, growing, mature, at_risk or churned");
+			i++;
+		} else if (strcmp(o, "--sort") == 0 && v) {
+			/* FIELD (largest first) or FIELD:asc / FIELD:desc */
+			static char field[64];
+			const char *colon = strchr(v, ':');
+			size_t len = colon ? (size_t)(colon - v) : strlen(v);
+			if (len >= sizeof field || (colon && strcmp(colon, ":asc") != 0 &&
+						   strcmp(colon, ":desc") != 0))
+				return usage("--sort FIELD[:asc|:desc]");
+			memcpy(field, v, len);
+			field[len] = '\0';
+			sort = field;
+			asc = colon && strcmp(colon, ":asc") == 0;
+			i++;
+		} else if (strcmp(o, "--limit") == 0 && v) {
+			char *end;
+			long long n = strtoll(v, &end, 10);
+			if (*end || end == v || n < 1)
+				return usage("--limit takes a positive number of rows");
+			limit = (size_t)n;
+			i++;
 		} else if (o[0] == '-' && o[1]) {
 			return usage("customers: unknown option");
 		} else if (n_in < 64) {
@@ -168,23 +240,41 @@ static int cmd_customers(int argc, char **argv)
 	}
 	if (n_in == 0)
 		return usage("customers needs DB or FILE...");
+	/* a database holds what the family columns need: they come with it */
+	if (n_in == 1 && is_sqlite(inputs[0]))
+		wide = 1;
 	struct crm_err err;
 	crm_err_clear(&err);
 	struct crm_dataset *ds = NULL;
 	struct crm_customer_summary *sum = NULL;
+	uint8_t *stages = NULL;
+	double *engagement = NULL;
+	struct mx_customer_value *values = NULL;
+	struct rpt_customer_rows sel = { NULL, 0 };
 	FILE *out = stdout;
 	int status = 1;
 	if (load_dataset(inputs, n_in, &a, &ds, &err) != CRM_OK)
 		goto done;
 	if (crm_summary_compute(ds, &so, &sum, &err) != CRM_OK)
 		goto done;
+	int need = wide || stage >= 0 || sort || limit;
+	struct rpt_customer_extra extra = { NULL, NULL, NULL };
+	if (wide || stage >= 0) {
+		if (customer_extras(ds, so.as_of, &stages, &engagement, &values, &err) != CRM_OK)
+			goto done;
+		extra = (struct rpt_customer_extra){ stages, engagement, values };
+	}
+	if (need && rpt_customers_select(ds, sum, stages ? &extra : NULL, stage, sort, asc, limit,
+					 &sel, &err) != CRM_OK)
+		goto done;
 	if (out_path && !(out = fopen(out_path, "w"))) {
 		crm_err_set(&err, CRM_EIO, "%s: %s", out_path, strerror(errno));
 		out = stdout;
 		goto done;
 	}
-	int rc = json ? rpt_customers_json(ds, sum, &so, out, &err)
-		      : rpt_customers_csv(ds, sum, &so, out, &err);
+	const struct rpt_customer_extra *x = wide ? &extra : NULL;
+	int rc = json ? rpt_customers_table_json(ds, sum, &so, x, need ? &sel : NULL, out, &err)
+		      : rpt_customers_table_csv(ds, sum, &so, x, need ? &sel : NULL, out, &err);
 	if (rc == CRM_OK)
 		status = 0;
 done:
@@ -194,6 +284,10 @@ done:
 	}
 	if (status)
 		fail(&err);
+	free(sel.rows);
+	free(stages);
+	free(engagement);
+	free(values);
 	free(sum);
 	crm_dataset_free(ds);
 	return status;
@@ -321,6 +415,12 @@ int main(int argc, char **argv)
 		return cmd_import(argc - 2, argv + 2);
 	if (strcmp(cmd, "customers") == 0)
 		return cmd_customers(argc - 2, argv + 2);
+	if (strcmp(cmd, "dedupe") == 0)
+		return cmd_dedupe(argc - 2, argv + 2);
+	if (strcmp(cmd, "quality") == 0)
+		return cmd_quality(argc - 2, argv + 2);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 2, argv + 2);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(argc - 2, argv + 2);
 	if (strcmp(cmd, "overview") == 0)

@@ -70,9 +70,14 @@ typedef int (*mx_report_fn)(const struct mx_ctx *ctx, struct rp_doc *d,
 			    struct crm_err *err);
 
 /* Resolves o against ds into ctx (in = NULL, order_channel = 0, group NULL): as_of
- * defaults to ds->last_at, the period to the 12 calendar months before A.
- * A period that ends before it starts, or an empty dataset with no as-of
- * given, is CRM_EINVAL. */
+ * defaults to ds->last_at, the period to the 12 calendar months before A
+ * ([A + 1 s - 12 months, A + 1 s); a 29 February start becomes the 28th);
+ * only p_start given: it ends at A + 1 s; only p_end: it starts 12 months
+ * before. A period that ends before it starts, an empty dataset with no
+ * as-of given, or an option off its range (days < 0, churn window < 1,
+ * spend bands outside 1..100, factors and hours not positive, negative
+ * costs, an unknown bounce or cohort definition) is CRM_EINVAL with the
+ * option named. */
 int mx_ctx_init(struct mx_ctx *ctx, const struct crm_dataset *ds,
 		const struct mx_opts *o, struct crm_err *err);
 
@@ -88,7 +93,9 @@ int mx_order_counts(const struct mx_ctx *ctx, size_t r);
 
 /* Order kinds of METRICS.md: a completed order (status completed or unset,
  * amount >= 0), a return (status returned, or a negative amount; counts by
- * its absolute value), a cancelled order (neither). */
+ * its absolute value), a cancelled order (neither). As crm_summary_compute:
+ * status cancelled wins over a negative amount, and a row without an amount
+ * (or without the column) is MX_CANCELLED, counted nowhere. */
 enum mx_order_kind { MX_COMPLETED = 0, MX_RETURN, MX_CANCELLED };
 int mx_order_kind(const struct crm_table *orders, size_t r);
 
@@ -99,7 +106,8 @@ int64_t mx_day_of(int64_t t);                   /* days since 1970-01-01 */
 void mx_month_label(int64_t month, char out[8]); /* "2024-03" */
 
 /* Quantile of v[0..n) with linear interpolation between closest ranks
- * (Hyndman & Fan type 7, as numpy and R's default); sorts v in place.
+ * (Hyndman & Fan type 7, as numpy and R's default); sorts v in place
+ * (ascending, NaNs last: do not pass them). p is clamped to [0, 1].
  * n = 0 gives NAN. */
 double mx_quantile(double *v, size_t n, double p);
 static inline double mx_median(double *v, size_t n) { return mx_quantile(v, n, 0.5); }

@@ -17,11 +17,15 @@
 #include "core/err.h"
 #include "core/money.h"
 #include "core/tstamp.h"
+#include "metrics/retention.h"
 
 #define FLUSH_AT 65536
 
 static const char header[] =
 	"customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue\n";
+static const char wide_header[] =
+	"customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue,"
+	"stage,engagement,historic_value,gross_profit,service_cost,profit\n";
 
 /* Appends the decimal digits of v. */
 static void put_i64(struct buf *b, int64_t v)
@@ -175,9 +179,69 @@ static int unit_of(const struct crm_summary_opts *opts)
 	return opts && opts->unit == CRM_UNIT_WEEK ? CRM_UNIT_WEEK : CRM_UNIT_DAY;
 }
 
-/* Appends customer c's CSV line. */
+/* Money, or nothing when CRM_NA. */
+static void put_money_na(struct buf *b, int64_t v)
+{
+	if (v != CRM_NA)
+		put_money(b, v, exact_places(v));
+}
+
+/* A score with one decimal, rounded half away from zero; nothing for NAN. */
+static void put_score(struct buf *b, double v)
+{
+	if (isnan(v) || isinf(v))
+		return;
+	int64_t t = (int64_t)llround(v * 10.0);
+	if (t < 0) {
+		b->p[b->len++] = '-';
+		t = -t;
+	}
+	put_i64(b, t / 10);
+	b->p[b->len++] = '.';
+	b->p[b->len++] = (char)('0' + t % 10);
+}
+
+/* The stage's name, or NULL when there is no stage column. */
+static const char *stage_text(const struct rpt_customer_extra *x, size_t c)
+{
+	return x && x->stage ? mx_stage_name(x->stage[c]) : NULL;
+}
+
+/* Appends the family columns of customer c (",stage,...,profit"), CSV. */
+static int put_csv_extra(struct buf *b, const struct rpt_customer_extra *x, size_t c)
+{
+	const char *st = stage_text(x, c);
+	if (buf_reserve(b, 200 + (st ? strlen(st) : 0)) != 0)
+		return -1;
+	b->p[b->len++] = ',';
+	if (st) {
+		memcpy(b->p + b->len, st, strlen(st));
+		b->len += strlen(st);
+	}
+	b->p[b->len++] = ',';
+	if (x->engagement)
+		put_score(b, x->engagement[c]);
+	const struct mx_customer_value *v = x->value ? &x->value[c] : NULL;
+	b->p[b->len++] = ',';
+	if (v)
+		put_money_na(b, v->historic);
+	b->p[b->len++] = ',';
+	if (v)
+		put_money_na(b, v->gross_profit);
+	b->p[b->len++] = ',';
+	if (v)
+		put_money_na(b, v->service_cost);
+	b->p[b->len++] = ',';
+	if (v)
+		put_money_na(b, v->profit);
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* Appends customer c's CSV line (with the family columns when x). */
 static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
-		       const struct crm_customer_summary *s, int unit, struct date_cache *dc)
+		       const struct crm_customer_summary *s, int unit, struct date_cache *dc,
+		       const struct rpt_customer_extra *x)
 {
 	size_t idn;
 	const char *id = strs_get(&ds->t[CRM_CUSTOMERS].col[CRM_C_CUSTOMER_ID].str, c, &idn);
@@ -202,8 +266,11 @@ static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 	put_i64(b, s->n_orders);
 	b->p[b->len++] = ',';
 	put_money(b, s->net_revenue, exact_places(s->net_revenue));
-	b->p[b->len++] = '\n';
 	b->p[b->len] = '\0';
+	if (x && put_csv_extra(b, x, c) != 0)
+		return -1;
+	if (buf_putc(b, '\n') != 0)
+		return -1;
 	return 0;
 }
 
@@ -216,8 +283,10 @@ static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 struct csv_job {
 	const struct crm_dataset *ds;
 	const struct crm_customer_summary *sum;
+	const struct rpt_customer_extra *extra;
+	const uint32_t *rows;     /* the rows' customers, or NULL: row i is customer i */
 	int unit;
-	size_t lo, hi;            /* customers [lo, hi) */
+	size_t lo, hi;            /* rows [lo, hi) */
 	struct buf out;           /* their lines */
 	int rc;                   /* 0, or -1 when out of memory */
 	struct date_cache dates;
@@ -228,8 +297,10 @@ static void *format_block(void *arg)
 	struct csv_job *j = arg;
 	j->out.len = 0;
 	j->rc = 0;
-	for (size_t c = j->lo; c < j->hi && j->rc == 0; c++)
-		j->rc = put_csv_row(&j->out, j->ds, c, &j->sum[c], j->unit, &j->dates);
+	for (size_t i = j->lo; i < j->hi && j->rc == 0; i++) {
+		size_t c = j->rows ? j->rows[i] : i;
+		j->rc = put_csv_row(&j->out, j->ds, c, &j->sum[c], j->unit, &j->dates, j->extra);
+	}
 	return NULL;
 }
 
@@ -244,8 +315,19 @@ int rpt_customers_csv(const struct crm_dataset *ds,
 		      const struct crm_summary_opts *opts, FILE *f,
 		      struct crm_err *err)
 {
+	return rpt_customers_table_csv(ds, sum, opts, NULL, NULL, f, err);
+}
+
+int rpt_customers_table_csv(const struct crm_dataset *ds,
+			    const struct crm_customer_summary *sum,
+			    const struct crm_summary_opts *opts,
+			    const struct rpt_customer_extra *extra,
+			    const struct rpt_customer_rows *sel, FILE *f,
+			    struct crm_err *err)
+{
 	int unit = unit_of(opts);
-	size_t n = ds->n_customers, k = n_cores();
+	const uint32_t *rows = sel ? sel->rows : NULL;
+	size_t n = sel && sel->rows ? sel->n_rows : ds->n_customers, k = n_cores();
 	struct csv_job (*jobs)[MAX_THREADS] = NULL;   /* two sets of k */
 	pthread_t th[MAX_THREADS];
 	int started[MAX_THREADS];
@@ -253,19 +335,22 @@ int rpt_customers_csv(const struct crm_dataset *ds,
 	int rc = CRM_OK;
 	buf_init(&b);
 	jobs = calloc(2, sizeof *jobs);
-	if (!jobs || buf_puts(&b, header) != 0)
+	if (!jobs || buf_puts(&b, extra ? wide_header : header) != 0)
 		goto nomem;
 	for (int set = 0; set < 2; set++)
 		for (size_t j = 0; j < k; j++) {
 			jobs[set][j].ds = ds;
 			jobs[set][j].sum = sum;
+			jobs[set][j].extra = extra;
+			jobs[set][j].rows = rows;
 			jobs[set][j].unit = unit;
 			buf_init(&jobs[set][j].out);
 			date_cache_init(&jobs[set][j].dates);
 		}
 	if (n <= BLOCK) {
-		for (size_t c = 0; c < n; c++) {
-			if (put_csv_row(&b, ds, c, &sum[c], unit, &jobs[0][0].dates) != 0)
+		for (size_t i = 0; i < n; i++) {
+			size_t c = rows ? rows[i] : i;
+			if (put_csv_row(&b, ds, c, &sum[c], unit, &jobs[0][0].dates, extra) != 0)
 				goto nomem;
 			if (b.len >= FLUSH_AT && flush(f, &b) != 0)
 				goto io;
@@ -389,12 +474,13 @@ static int put_json_text(struct buf *b, const char *s, size_t n)
 
 /* Appends one customer's JSON object (no separator, no line end). */
 static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
-			const struct crm_customer_summary *s, int unit, struct date_cache *dc)
+			const struct crm_customer_summary *s, int unit, struct date_cache *dc,
+			const struct rpt_customer_extra *x)
 {
 	size_t idn;
 	const char *id = strs_get(&ds->t[CRM_CUSTOMERS].col[CRM_C_CUSTOMER_ID].str, c, &idn);
 	if (buf_puts(b, "{\"customer_id\":\"") != 0 || put_json_text(b, id, idn) != 0 ||
-	    buf_reserve(b, 512) != 0)
+	    buf_reserve(b, 1024) != 0)
 		return -1;
 	/* the numbers are the CSV's text, which is valid JSON as it is */
 #define KEY(k) (memcpy(b->p + b->len, k, sizeof k - 1), b->len += sizeof k - 1)
@@ -426,6 +512,40 @@ static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 	put_i64(b, s->n_orders);
 	KEY(",\"net_revenue\":");
 	put_money(b, s->net_revenue, exact_places(s->net_revenue));
+	if (x) {
+		const char *st = stage_text(x, c);
+		const struct mx_customer_value *v = x->value ? &x->value[c] : NULL;
+		const int64_t money[4] = {
+			v ? v->historic : CRM_NA, v ? v->gross_profit : CRM_NA,
+			v ? v->service_cost : CRM_NA, v ? v->profit : CRM_NA,
+		};
+		static const char *const keys[4] = {
+			",\"historic_value\":", ",\"gross_profit\":", ",\"service_cost\":",
+			",\"profit\":",
+		};
+		KEY(",\"stage\":");
+		if (st) {
+			b->p[b->len++] = '"';
+			memcpy(b->p + b->len, st, strlen(st));
+			b->len += strlen(st);
+			b->p[b->len++] = '"';
+		} else {
+			KEY("null");
+		}
+		KEY(",\"engagement\":");
+		if (x->engagement && !isnan(x->engagement[c]) && !isinf(x->engagement[c]))
+			put_score(b, x->engagement[c]);
+		else
+			KEY("null");
+		for (int i = 0; i < 4; i++) {
+			memcpy(b->p + b->len, keys[i], strlen(keys[i]));
+			b->len += strlen(keys[i]);
+			if (money[i] == CRM_NA)
+				KEY("null");
+			else
+				put_money(b, money[i], exact_places(money[i]));
+		}
+	}
 	KEY("}");
 #undef KEY
 	b->p[b->len] = '\0';
@@ -440,7 +560,7 @@ json_t *rpt_customer_json(const struct crm_dataset *ds, size_t c,
 	json_t *o = NULL;
 	buf_init(&b);
 	/* one formatter for both: the object is parsed from the file's text */
-	if (put_json_row(&b, ds, c, s, unit_of(opts), NULL) == 0)
+	if (put_json_row(&b, ds, c, s, unit_of(opts), NULL, NULL) == 0)
 		o = json_loadb(b.p, b.len, 0, NULL);
 	buf_fini(&b);
 	return o;
@@ -451,7 +571,19 @@ int rpt_customers_json(const struct crm_dataset *ds,
 		       const struct crm_summary_opts *opts, FILE *f,
 		       struct crm_err *err)
 {
+	return rpt_customers_table_json(ds, sum, opts, NULL, NULL, f, err);
+}
+
+int rpt_customers_table_json(const struct crm_dataset *ds,
+			     const struct crm_customer_summary *sum,
+			     const struct crm_summary_opts *opts,
+			     const struct rpt_customer_extra *extra,
+			     const struct rpt_customer_rows *sel, FILE *f,
+			     struct crm_err *err)
+{
 	int unit = unit_of(opts);
+	const uint32_t *rows = sel ? sel->rows : NULL;
+	size_t n = sel && sel->rows ? sel->n_rows : ds->n_customers;
 	struct buf b;
 	struct date_cache *dc = malloc(sizeof *dc);
 	int rc = CRM_OK;
@@ -459,10 +591,11 @@ int rpt_customers_json(const struct crm_dataset *ds,
 	if (!dc || buf_puts(&b, "[\n") != 0)
 		goto nomem;
 	date_cache_init(dc);
-	for (size_t c = 0; c < ds->n_customers; c++) {
-		if (put_json_row(&b, ds, c, &sum[c], unit, dc) != 0)
+	for (size_t i = 0; i < n; i++) {
+		size_t c = rows ? rows[i] : i;
+		if (put_json_row(&b, ds, c, &sum[c], unit, dc, extra) != 0)
 			goto nomem;
-		if (buf_puts(&b, c + 1 < ds->n_customers ? ",\n" : "\n") != 0)
+		if (buf_puts(&b, i + 1 < n ? ",\n" : "\n") != 0)
 			goto nomem;
 		if (b.len >= FLUSH_AT && flush(f, &b) != 0)
 			goto io;
@@ -480,5 +613,115 @@ io:
 done:
 	free(dc);
 	buf_fini(&b);
+	return rc;
+}
+
+/* ------------------------------------------------------- choosing rows */
+
+struct sort_ctx {
+	const double *key;        /* by customer; NAN: unknown, last */
+	int asc;
+};
+
+static int cmp_rows(const void *a, const void *b, void *arg)
+{
+	const struct sort_ctx *sc = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	double kx = sc->key[x], ky = sc->key[y];
+	int nx = isnan(kx), ny = isnan(ky);
+	if (nx || ny) {
+		if (nx != ny)
+			return nx - ny;
+	} else if (kx != ky) {
+		int lt = kx < ky;
+		return sc->asc ? (lt ? -1 : 1) : (lt ? 1 : -1);
+	}
+	return (x > y) - (x < y);
+}
+
+static double na_or(int64_t v)
+{
+	return v == CRM_NA ? NAN : (double)v;
+}
+
+/* The sort key of customer c under column col (an index of wide_header's
+ * columns), NAN when unknown. */
+static double column_key(const struct crm_customer_summary *s,
+			 const struct rpt_customer_extra *x, int col, size_t c)
+{
+	const struct mx_customer_value *v = x && x->value ? &x->value[c] : NULL;
+	switch (col) {
+	case 0: return (double)c;                  /* customer_id: ids are in byte order */
+	case 1: return s->x;
+	case 2: return s->t_x;
+	case 3: return s->T;
+	case 4: return (double)s->mean_repeat;
+	case 5: return na_or(s->first_at);
+	case 6: return na_or(s->last_at);
+	case 7: return (double)s->n_orders;
+	case 8: return (double)s->net_revenue;
+	case 9: return x && x->stage && x->stage[c] < MX_N_STAGES ? (double)x->stage[c] : NAN;
+	case 10: return x && x->engagement ? x->engagement[c] : NAN;
+	case 11: return v ? na_or(v->historic) : NAN;
+	case 12: return v ? na_or(v->gross_profit) : NAN;
+	case 13: return v ? na_or(v->service_cost) : NAN;
+	default: return v ? na_or(v->profit) : NAN;
+	}
+}
+
+int rpt_customers_select(const struct crm_dataset *ds,
+			 const struct crm_customer_summary *sum,
+			 const struct rpt_customer_extra *extra, int stage,
+			 const char *sort, int asc, size_t limit,
+			 struct rpt_customer_rows *out, struct crm_err *err)
+{
+	static const char *const cols[] = {
+		"customer_id", "x", "t_x", "T", "mean_repeat", "first_purchase", "last_purchase",
+		"orders", "net_revenue", "stage", "engagement", "historic_value", "gross_profit",
+		"service_cost", "profit",
+	};
+	const size_t n_cols = sizeof cols / sizeof cols[0];
+	size_t n = ds->n_customers, k = 0;
+	int col = -1;
+	double *key = NULL;
+	uint32_t *rows = NULL;
+	int rc = CRM_OK;
+	out->rows = NULL;
+	out->n_rows = 0;
+	if (sort) {
+		for (size_t i = 0; i < n_cols; i++)
+			if (strcmp(sort, cols[i]) == 0)
+				col = (int)i;
+		if (col < 0 || (col >= 9 && !extra))
+			return crm_err_set(err, CRM_EINVAL, "customers: --sort %s: no such column%s", sort,
+					   col >= 9 ? " without the family columns (give --wide)" : "");
+	}
+	if (stage >= 0 && !(extra && extra->stage))
+		return crm_err_set(err, CRM_EINVAL, "customers: --stage needs the lifecycle stages");
+	rows = xmallocn(n ? n : 1, sizeof *rows);
+	if (!rows)
+		goto nomem;
+	for (size_t c = 0; c < n; c++)
+		if (stage < 0 || extra->stage[c] == stage)
+			rows[k++] = (uint32_t)c;
+	if (col >= 0) {
+		if (!(key = xmallocn(n ? n : 1, sizeof *key)))
+			goto nomem;
+		for (size_t i = 0; i < k; i++)
+			key[rows[i]] = column_key(&sum[rows[i]], extra, col, rows[i]);
+		struct sort_ctx sc = { key, asc };
+		qsort_r(rows, k, sizeof *rows, cmp_rows, &sc);
+	}
+	if (limit && k > limit)
+		k = limit;
+	out->rows = rows;
+	out->n_rows = k;
+	rows = NULL;
+	goto done;
+nomem:
+	rc = crm_err_set(err, CRM_ENOMEM, "customers: out of memory");
+done:
+	free(rows);
+	free(key);
 	return rc;
 }

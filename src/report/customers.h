@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "crmscope.h"
+#include "metrics/value.h"
 
 /* Writes the header and one line per customer of ds as CSV to f (RFC 4180,
  * LF line ends; customer_id quoted when it holds a comma, quote or line
@@ -47,5 +48,59 @@ int rpt_customers_json(const struct crm_dataset *ds,
 json_t *rpt_customer_json(const struct crm_dataset *ds, size_t c,
 			  const struct crm_customer_summary *s,
 			  const struct crm_summary_opts *opts);
+
+/* ------------------------------------------------- the wide table (issue 4)
+ *
+ * `crmscope customers` on a database (or with --wide) adds the columns of
+ * the metric families after the summary's, which keep their text:
+ *
+ *   stage, engagement, historic_value, gross_profit, service_cost, profit
+ *
+ * stage is the lifecycle stage at A (mx_stage_name: prospect, new, growing,
+ * mature, at_risk, churned, not_yet); engagement the 0-100 score with one
+ * decimal (mx_engagement_scores); the money columns are exact like
+ * net_revenue (mx_customer_values). A value that is not known is an empty
+ * CSV field and a JSON null. */
+struct rpt_customer_extra {
+	const uint8_t *stage;                    /* n_customers stages, or NULL: column empty */
+	const double *engagement;                /* n_customers scores (NAN: none), or NULL */
+	const struct mx_customer_value *value;   /* n_customers values, or NULL */
+};
+
+/* The table's rows: rows[0 .. n_rows) are dense customer ids, in the order
+ * written; rows NULL means every customer in id order. */
+struct rpt_customer_rows {
+	uint32_t *rows;
+	size_t n_rows;
+};
+
+/* rpt_customers_csv and rpt_customers_json with the family columns (extra
+ * NULL: none, the bytes of rpt_customers_csv/json) and a choice of rows
+ * (sel NULL: all). */
+int rpt_customers_table_csv(const struct crm_dataset *ds,
+			    const struct crm_customer_summary *sum,
+			    const struct crm_summary_opts *opts,
+			    const struct rpt_customer_extra *extra,
+			    const struct rpt_customer_rows *sel, FILE *f,
+			    struct crm_err *err);
+int rpt_customers_table_json(const struct crm_dataset *ds,
+			     const struct crm_customer_summary *sum,
+			     const struct crm_summary_opts *opts,
+			     const struct rpt_customer_extra *extra,
+			     const struct rpt_customer_rows *sel, FILE *f,
+			     struct crm_err *err);
+
+/* Chooses and orders rows for --stage, --sort and --limit: the customers
+ * whose stage is stage (-1: all; needs extra->stage), sorted by the column
+ * named sort (NULL: customer id order) descending, or ascending when asc is
+ * 1 (unknown values last either way, ties in customer id order), at most
+ * limit of them (0: no limit). out->rows is the caller's (free). Returns
+ * CRM_OK, CRM_EINVAL for a column that is not in the table (named), or
+ * CRM_ENOMEM. */
+int rpt_customers_select(const struct crm_dataset *ds,
+			 const struct crm_customer_summary *sum,
+			 const struct rpt_customer_extra *extra, int stage,
+			 const char *sort, int asc, size_t limit,
+			 struct rpt_customer_rows *out, struct crm_err *err);
 
 #endif

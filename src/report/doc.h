@@ -11,8 +11,11 @@
  * docs/report.schema.json) and CSV (one file per table in a folder).
  *
  * Errors are sticky so that emitting code stays flat: a call that runs out
- * of memory marks the document failed and later calls do nothing;
- * rp_doc_status reports it once at the end. */
+ * of memory, or misuses the document (an id emitted twice in a family and
+ * group, an id with other characters than A-Z a-z 0-9 _ . -, a cell before
+ * rp_row or past the last column), marks the document failed with a message
+ * naming the id, and later calls do nothing; rp_doc_status reports it once
+ * at the end. Strings passed in are copied. */
 #ifndef REPORT_DOC_H
 #define REPORT_DOC_H
 
@@ -46,15 +49,17 @@ int rp_doc_status(const struct rp_doc *d, struct crm_err *err);
 /* Document-wide parameters (source, as-of, period, breakdown), "name: value". */
 void rp_doc_param(struct rp_doc *d, const char *name, const char *value);
 
-/* A new section at the end. family is the id prefix ("purchases"); group is
- * the breakdown group ("country=DE") or NULL; title is for people. Returns
- * NULL only when d has failed (every call accepts a NULL section and does
- * nothing). */
+/* A new section at the end. family is the id prefix ("purchases", a-z 0-9
+ * _); group is the breakdown group ("country=DE") or NULL; title is for
+ * people (NULL: the family). A family may emit several sections; ids stay
+ * unique across them. The section belongs to d. Returns NULL only when d
+ * has failed (every call accepts a NULL section and does nothing). */
 struct rp_section *rp_section_new(struct rp_doc *d, const char *family,
 				  const char *group, const char *title);
 void rp_param(struct rp_section *s, const char *name, const char *value);
-/* A scalar metric; v NAN is "no data". id is relative to the family
- * ("aov" in family "purchases" is "purchases.aov"). */
+/* A scalar metric; v NAN is "no data" (an infinity too). id is relative to
+ * the family ("aov" in family "purchases" is "purchases.aov"); label NULL
+ * is the id; unit is any enum rp_unit but RP_TEXT (RP_DATE: v is a time). */
 void rp_value(struct rp_section *s, const char *id, const char *label, int unit,
 	      double v);
 /* A free line of text (a formula, a definition, a caveat). */
@@ -64,8 +69,10 @@ struct rp_col {
 	const char *name;   /* column header, also the CSV header */
 	int unit;           /* enum rp_unit of its cells */
 };
-/* A table with n_cols columns; rows are added with rp_row and filled
- * left to right with rp_cell_* (one call per column). */
+/* A table with n_cols columns (1..4096; cols are copied); rows are added
+ * with rp_row and filled left to right with rp_cell_* (one call per
+ * column; cells not filled are no data). Its id shares the family's name
+ * space with no other table. The table belongs to the section. */
 struct rp_table *rp_table_new(struct rp_section *s, const char *id,
 			      const char *title, const struct rp_col *cols,
 			      size_t n_cols);
@@ -76,7 +83,9 @@ void rp_cell_str(struct rp_table *t, const char *s);  /* NULL: no data */
 /* Reading back (tests and renderers). Full ids: "purchases.aov". A value
  * of a breakdown section is found with group ("country=DE"), else NULL.
  * Returns NAN when the value is absent or no data; *found (may be NULL)
- * tells the two apart. */
+ * tells the two apart. rp_table_num is NAN for a text cell or one out of
+ * range; rp_table_str is NULL for a number cell, no data or out of range,
+ * else borrowed from d (valid until rp_doc_free). */
 double rp_get(const struct rp_doc *d, const char *group, const char *id, int *found);
 const struct rp_table *rp_table_get(const struct rp_doc *d, const char *group,
 				    const char *id);
