@@ -344,7 +344,19 @@ Test(dedupe, transitive_cluster_and_a_pair_found_only_by_phone)
 	size_t x4 = add(&s, (const char *[]){ "X4", NULL, "Olena", "Ivanenko",
 		"olena.i@gmail.com", "+380 50 765 4321", "вул. Шевченка, 10", "01032", "Київ", "UA",
 		"female" }, "1990-07-12");
+	/* X5, X6: a Japanese name with its parts in the wrong fields */
+	size_t x5 = add(&s, (const char *[]){ "X5", "加藤拓也", "拓也", "加藤",
+		"katotakuya@docomo.ne.jp", "+81 70-6148-7622", "緑町9丁目5-14", "460-0981", "名古屋",
+		"JP", "male" }, "1972-08-14");
+	size_t x6 = add(&s, (const char *[]){ "X6", "拓也加藤", "加藤", "拓也",
+		"katotakuya@docomo.ne.jp", "070-6148-7622", "緑町9丁目5-14", "460-0981", "名古屋",
+		"JP", "male" }, "1972-08-14");
 	struct cln_dedupe_result *r = run(&s, 0);
+	const struct cln_pair *p56 = find_pair(r, (uint32_t)x5, (uint32_t)x6);
+	cr_assert_not_null(p56);
+	cr_expect_eq(p56->level[CLN_F_NAME], CLN_L_EXACT);
+	cr_expect_eq(p56->level[CLN_F_PHONE], CLN_L_EXACT);
+	cr_expect_geq(p56->prob, 0.9);
 	const struct cln_pair *p13 = find_pair(r, (uint32_t)x1, (uint32_t)x3);
 	cr_assert_not_null(p13, "X1-X3 was not a candidate");
 	cr_expect_eq(p13->level[CLN_F_PHONE], CLN_L_EXACT);

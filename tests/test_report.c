@@ -1135,7 +1135,7 @@ Test(report_cli, files_by_name_in_three_formats)
 	/* CSV into a folder: values.csv and params.csv at least */
 	cr_assert_eq(run_cli(&o, "$B report orders_2024.csv --format csv --out csv --timings"), 0,
 		     "%s", o);
-	cr_assert(strstr(o, "timings (wall s"), "%s", o);
+	cr_assert(strstr(o, "timings: wall s"), "%s", o);
 	free(o);
 	snprintf(path, sizeof path, "%s/csv/params.csv", cli_dir);
 	char *text = read_file(path, NULL);

@@ -52,6 +52,7 @@ static struct crm_dataset *demo_dataset(char *dir, size_t cap)
 		files[e].ing.entity = e;
 		files[e].ing.decimal = '.';
 		files[e].ing.threads = 1;
+		files[e].ing.fields = rpt_fields(e); /* as `crmscope report` reads files */
 	}
 	struct crm_dataset *ds;
 	cr_assert_eq(ds_load_files(files, CRM_N_ENTITIES, sums, &ds, &err), CRM_OK, "%s", err.msg);
@@ -202,7 +203,7 @@ Test(report_golden, demo_business)
 	int n = 0;
 	diff("report", golden, now, &n);
 	if (n) {
-		fprintf(stderr, "report_golden: %d difference%s from " GOLDEN " (first %d above).\n"
+		fprintf(stderr, "report_golden: %d difference%s from " GOLDEN " (up to %d shown above).\n"
 			"  If the change is meant, rewrite the file and commit it with the change:\n"
 			"  CRMSCOPE_GOLDEN_WRITE=1 build/crmscope_tests --filter 'report_golden/demo_business'\n",
 			n, n == 1 ? "" : "s", MAX_DIFFS);

@@ -11,14 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clean/norm.h"
 #include "core/err.h"
 #include "core/strmap.h"
 #include "core/tstamp.h"
-#include <time.h>
-static double dbg_t0;
-static void DBG(const char *what) { if (!getenv("DDTIME")) return; struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); double t = (double)ts.tv_sec + (double)ts.tv_nsec*1e-9; if (dbg_t0 > 0) fprintf(stderr, "  [%s %.3f s]\n", what, t - dbg_t0); dbg_t0 = t; }
 
 #define DEF_THRESHOLD 0.9
 #define DEF_REVIEW 0.5
@@ -254,27 +252,27 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The code point at s[*i] of a valid UTF-8 string (the normalisers' output),
- * moving *i past it. */
-static inline uint32_t next_cp(const unsigned char *s, uint32_t *i)
+/* The code point at s[*i] of UTF-8 s[0..n) (the normalisers' output, valid;
+ * a sequence cut short ends at n), moving *i past it. */
+static inline uint32_t next_cp(const unsigned char *s, uint32_t n, uint32_t *i)
 {
 	uint32_t c = s[(*i)++];
 	if (c < 0x80)
 		return c;
 	int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
 	c &= more == 3 ? 0x07u : more == 2 ? 0x0fu : 0x1fu;
-	while (more-- > 0)
+	while (more-- > 0 && *i < n)
 		c = c << 6 | (s[(*i)++] & 0x3fu);
 	return c;
 }
 
 /* Counts the code points of s into *g. */
-static void sig_make(const char *s, size_t n, struct sig *g)
+static void sig_make(const char *s, uint32_t n, struct sig *g)
 {
 	uint32_t len = 0;
 	memset(g, 0, sizeof *g);
 	for (uint32_t i = 0; i < n; len++) {
-		uint8_t *c = &g->c[next_cp((const unsigned char *)s, &i) % SIG_BUCKETS];
+		uint8_t *c = &g->c[next_cp((const unsigned char *)s, n, &i) % SIG_BUCKETS];
 		if (*c == UINT8_MAX || len >= SIG_NONE - 1) {
 			g->len = SIG_NONE;
 			return;
@@ -303,10 +301,22 @@ static inline double jw_bound(const struct sig *a, const struct sig *b)
 
 /* ------------------------------------------------------- normalising */
 
+/* Text field f of r, "" when missing. */
 static const char *txt(const struct cln_customer *r, int f)
 {
 	return r->text[f] ? r->text[f] : "";
 }
+
+/* Words for female and male, folded (cl_norm_text), in the languages of the
+ * demo business and its neighbours. */
+static const char *const gender_words[][2] = {
+	{ "f", "f" }, { "female", "f" }, { "woman", "f" }, { "w", "f" }, { "weiblich", "f" },
+	{ "femme", "f" }, { "feminin", "f" }, { "femenino", "f" }, { "mujer", "f" },
+	{ "ж", "f" }, { "жінка", "f" }, { "жіноча", "f" }, { "γυναικα", "f" }, { "女", "f" },
+	{ "m", "m" }, { "male", "m" }, { "man", "m" }, { "mannlich", "m" }, { "homme", "m" },
+	{ "masculin", "m" }, { "masculino", "m" }, { "hombre", "m" }, { "ч", "m" },
+	{ "чоловік", "m" }, { "чоловіча", "m" }, { "ανδρας", "m" }, { "男", "m" },
+};
 
 /* Gender folded to "f" or "m" where it says so, else the folded text. */
 static int norm_gender(const char *s, struct buf *tmp, struct buf *out)
@@ -316,16 +326,13 @@ static int norm_gender(const char *s, struct buf *tmp, struct buf *out)
 	out->len = 0;
 	if (out->p)
 		out->p[0] = '\0';
-	if (tmp->len == 0)
-		return 0;
-	char c = tmp->p[0];
-	if (c == 'f' || c == 'w')
-		return buf_putc(out, 'f');
-	if (c == 'm')
-		return buf_putc(out, 'm');
-	return buf_append(out, tmp->p, tmp->len);
+	for (size_t k = 0; k < sizeof gender_words / sizeof gender_words[0]; k++)
+		if (strcmp(tmp->p ? tmp->p : "", gender_words[k][0]) == 0)
+			return buf_puts(out, gender_words[k][1]);
+	return tmp->len ? buf_append(out, tmp->p, tmp->len) : 0;
 }
 
+/* Room for one more key in t; 0, or -1 when out of memory. */
 static int grow_keys(struct task *t)
 {
 	if (t->n_key < t->cap_key)
@@ -346,7 +353,6 @@ static int grow_keys(struct task *t)
 /* Adds the blocking key kb (its bytes) of record i. */
 static int add_key(struct task *t, const struct buf *kb, size_t i)
 {
-	{ const char *only = getenv("DDKEYS"); if (only && !strchr(only, kb->p[0])) return 0; }
 	if (grow_keys(t) != 0)
 		return -1;
 	t->key[t->n_key] = strmap_hash(kb->p, kb->len);
@@ -362,6 +368,7 @@ static int key_start(struct buf *kb, char tag)
 	return buf_putc(kb, tag);
 }
 
+/* Bytes of the first cps code points of s[0..n). */
 static size_t utf8_prefix(const char *s, size_t n, size_t cps)
 {
 	size_t i = 0, k = 0;
@@ -461,8 +468,56 @@ static int keep(struct task *t, const struct buf *out, struct span *sp)
 }
 
 struct scratch {
-	struct buf tmp, out, cc, kb;
+	struct buf tmp, tmp2, out, cc, kb;
 };
+
+/* The token after position *i of a space-separated list s[0..n), moving *i
+ * past it; 0 when none is left. */
+static size_t next_token(const char *s, size_t n, size_t *i, const char **tok)
+{
+	while (*i < n && s[*i] == ' ')
+		(*i)++;
+	size_t start = *i;
+	while (*i < n && s[*i] != ' ')
+		(*i)++;
+	*tok = s + start;
+	return *i - start;
+}
+
+/* 1 if token a sorts after token b: byte order, a prefix first (as
+ * cl_norm_name sorts). */
+static int tok_after(const char *a, size_t na, const char *b, size_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+	return c > 0 || (c == 0 && na > nb);
+}
+
+/* out = the tokens of the sorted lists a and b in one sorted list. */
+static int merge_tokens(const struct buf *a, const struct buf *b, struct buf *out)
+{
+	size_t ia = 0, ib = 0;
+	const char *ta, *tb, *pa = a->len ? a->p : "", *pb = b->len ? b->p : "";
+	size_t na = next_token(pa, a->len, &ia, &ta), nb = next_token(pb, b->len, &ib, &tb);
+	out->len = 0;
+	if (buf_reserve(out, a->len + b->len + 1))
+		return -1;
+	while (na || nb) {
+		int take_b = !na || (nb && tok_after(ta, na, tb, nb));
+		if (out->len && buf_putc(out, ' '))
+			return -1;
+		if (take_b) {
+			if (buf_append(out, tb, nb))
+				return -1;
+			nb = next_token(pb, b->len, &ib, &tb);
+		} else {
+			if (buf_append(out, ta, na))
+				return -1;
+			na = next_token(pa, a->len, &ia, &ta);
+		}
+	}
+	out->p[out->len] = '\0';
+	return 0;
+}
 
 static int norm_record(struct task *t, size_t i, struct scratch *s)
 {
@@ -477,10 +532,12 @@ static int norm_record(struct task *t, size_t i, struct scratch *s)
 	 * given and family meets "Maximilian Weiß", and a CJK name written
 	 * without a space meets its swapped parts */
 	if (given[0] || family[0]) {
-		s->tmp.len = 0;
-		if (buf_puts(&s->tmp, given) || buf_putc(&s->tmp, ' ') || buf_puts(&s->tmp, family))
-			return -1;
-		if (cl_norm_name(s->tmp.p, s->tmp.len, &s->out))
+		/* each part on its own: the normaliser joins the characters of a
+		 * CJK name across a space ("加藤 拓也" -> "加藤拓也"), which would
+		 * keep the parts' order */
+		if (cl_norm_name(given, strlen(given), &s->tmp) ||
+		    cl_norm_name(family, strlen(family), &s->tmp2) ||
+		    merge_tokens(&s->tmp, &s->tmp2, &s->out))
 			return -1;
 	} else {
 		v = txt(c, CLN_T_NAME);
@@ -527,6 +584,7 @@ static void *norm_worker(void *arg)
 	struct task *t = arg;
 	struct scratch s;
 	buf_init(&s.tmp);
+	buf_init(&s.tmp2);
 	buf_init(&s.out);
 	buf_init(&s.cc);
 	buf_init(&s.kb);
@@ -538,6 +596,7 @@ static void *norm_worker(void *arg)
 		if (norm_record(t, i, &s) != 0)
 			t->rc = CRM_ENOMEM;
 	buf_fini(&s.tmp);
+	buf_fini(&s.tmp2);
 	buf_fini(&s.out);
 	buf_fini(&s.cc);
 	buf_fini(&s.kb);
@@ -912,15 +971,55 @@ static unsigned email_level(const char *a, uint32_t na, const char *b, uint32_t 
 	return CLN_L_DIFFERENT;
 }
 
-/* The comparison pattern of records i and j. */
-static uint32_t compare(const struct eng *e, uint32_t i, uint32_t j)
+/* The name levels of pairs of names met before, by the names' hashes: the
+ * common names meet each other again and again (namesakes in the name
+ * blocks), and Jaro-Winkler is the costliest part of a comparison. One per
+ * thread; direct-mapped, an entry replaced by the next pair that maps to
+ * it. */
+#define NAME_CACHE 65536
+struct name_cache {
+	uint64_t a[NAME_CACHE], b[NAME_CACHE];   /* the two hashes (a < b); 0: empty */
+	uint8_t level[NAME_CACHE];
+};
+
+static unsigned name_level(const struct eng *e, uint32_t i, uint32_t j, struct name_cache *nc)
+{
+	const struct nrec *x = &e->nr[i], *y = &e->nr[j];
+	const char *p = e->pool;
+	uint64_t ha = e->h_name[i], hb = e->h_name[j];
+	size_t slot = 0;
+	if (nc && ha && hb && ha != hb) {
+		if (ha > hb) {
+			uint64_t t = ha;
+			ha = hb;
+			hb = t;
+		}
+		slot = (size_t)((ha * 0x9e3779b97f4a7c15ULL ^ hb) >> 48) % NAME_CACHE;
+		if (nc->a[slot] == ha && nc->b[slot] == hb)
+			return nc->level[slot];
+	} else {
+		nc = NULL;
+	}
+	unsigned l = text_level(p + x->t[NT_NAME].off, x->t[NT_NAME].len, p + y->t[NT_NAME].off,
+				y->t[NT_NAME].len, 2, &x->sig[SIG_NAME], &y->sig[SIG_NAME]);
+	if (nc) {
+		nc->a[slot] = ha;
+		nc->b[slot] = hb;
+		nc->level[slot] = (uint8_t)l;
+	}
+	return l;
+}
+
+/* The comparison pattern of records i and j (nc: the thread's name cache,
+ * or NULL). */
+static uint32_t compare(const struct eng *e, uint32_t i, uint32_t j, struct name_cache *nc)
 {
 	const struct nrec *x = &e->nr[i], *y = &e->nr[j];
 	const char *p = e->pool;
 #define TL(f, jw, g) text_level(p + x->t[f].off, x->t[f].len, p + y->t[f].off, y->t[f].len, \
 				jw, (g) < 0 ? NULL : &x->sig[g], (g) < 0 ? NULL : &y->sig[g])
 	unsigned lv[CLN_F_N];
-	lv[CLN_F_NAME] = TL(NT_NAME, 2, SIG_NAME);
+	lv[CLN_F_NAME] = name_level(e, i, j, nc);
 	lv[CLN_F_EMAIL] = email_level(p + x->t[NT_EMAIL].off, x->t[NT_EMAIL].len,
 				      p + y->t[NT_EMAIL].off, y->t[NT_EMAIL].len);
 	lv[CLN_F_PHONE] = phone_level(p + x->t[NT_PHONE].off, x->t[NT_PHONE].len,
@@ -1050,11 +1149,22 @@ static int pvec_push(struct pvec *v, uint32_t a, uint32_t b, uint32_t pat)
 	return 0;
 }
 
+#define PREFETCH 4           /* candidates fetched ahead */
+
+static void prefetch_rec(const struct eng *e, uint32_t j)
+{
+	const char *r = (const char *)&e->nr[j];
+	__builtin_prefetch(r);
+	__builtin_prefetch(r + 64);
+	__builtin_prefetch(r + 128);
+}
+
 static void *pair_worker(void *arg)
 {
 	struct task *t = arg;
 	struct eng *e = t->e;
 	struct u32vec c = { NULL, 0, 0 };
+	struct name_cache *nc = calloc(1, sizeof *nc);   /* none: slower, same result */
 	size_t n_items = t->sample ? e->n_sample : e->n;
 	size_t n_chunks = (n_items + CHUNK - 1) / CHUNK;
 	for (;;) {
@@ -1062,14 +1172,20 @@ static void *pair_worker(void *arg)
 		if (ch >= n_chunks || t->rc)
 			break;
 		size_t lo = ch * CHUNK, hi = lo + CHUNK < n_items ? lo + CHUNK : n_items;
-		for (size_t k = lo; k < hi; k++) {
+		for (size_t k = lo; k < hi && t->rc == CRM_OK; k++) {
 			uint32_t i = t->sample ? e->sample[k] : (uint32_t)k;
 			if (gather(e, i, t->sample, &c) != 0) {
 				t->rc = CRM_ENOMEM;
 				break;
 			}
+			/* the candidates lie anywhere in memory: fetch the record and
+			 * text of one a few ahead while comparing this one */
+			for (size_t q = 0; q < PREFETCH && q < c.n; q++)
+				prefetch_rec(e, c.v[q]);
 			for (size_t q = 0; q < c.n; q++) {
-				uint32_t pat = compare(e, i, c.v[q]);
+				if (q + PREFETCH < c.n)
+					prefetch_rec(e, c.v[q + PREFETCH]);
+				uint32_t pat = compare(e, i, c.v[q], nc);
 				t->hist[pat]++;
 				if (!t->sample && pvec_push(&e->chunk[ch], i, c.v[q], pat) != 0) {
 					t->rc = CRM_ENOMEM;
@@ -1079,6 +1195,7 @@ static void *pair_worker(void *arg)
 		}
 	}
 	free(c.v);
+	free(nc);
 	return NULL;
 }
 
@@ -1189,13 +1306,6 @@ static void add_levels(double cnt[CLN_F_N][CLN_N_LEVELS], uint32_t pat, double w
 	}
 }
 
-/* 1 if pair (i, j), i < j, is in scope: it has a new record, or an old one
- * of the EM sample (with stride: every stride-th old record). */
-static int in_scope(const struct eng *e, size_t i, size_t j, size_t stride)
-{
-	return j >= e->n_old || (stride && i % stride == 0);
-}
-
 /* Fills p: the pairs in scope, and the level counts of those not compared,
  * exactly by enumeration when there are few pairs, else from random pairs
  * and the exact-agreement shares. stride: the EM sample's, 0 for none. */
@@ -1217,10 +1327,12 @@ static int population_make(const struct eng *e, size_t stride, struct population
 		}
 	if (p->n_all <= RANDOM_PAIRS) {
 		/* few: every pair in scope, and the rest is exactly all minus compared */
-		for (uint32_t i = 0; i < e->n; i++)
-			for (uint32_t j = i + 1; j < e->n; j++)
-				if (in_scope(e, i, j, stride))
-					add_levels(cnt, compare(e, i, j), 1);
+		for (uint32_t j = (uint32_t)e->n_old; j < e->n; j++)
+			for (uint32_t i = 0; i < j; i++)
+				add_levels(cnt, compare(e, i, j, NULL), 1);
+		for (uint32_t i = 0; stride && i < e->n_old; i += (uint32_t)stride)
+			for (uint32_t j = i + 1; j < e->n_old; j++)
+				add_levels(cnt, compare(e, i, j, NULL), 1);
 		for (int f = 0; f < CLN_F_N; f++) {
 			double tot = 0, nl = 0;
 			for (int l = 1; l < CLN_N_LEVELS; l++) {
@@ -1250,7 +1362,7 @@ static int population_make(const struct eng *e, size_t stride, struct population
 			ij[h] = (uint32_t)(h == 0 ? lo + x % (e->n - lo) : x % e->n);
 		}
 		if (ij[0] != ij[1])
-			add_levels(cnt, compare(e, ij[0], ij[1]), 1);
+			add_levels(cnt, compare(e, ij[0], ij[1], NULL), 1);
 	}
 	/* the pairs not compared: those with the field, less the compared
 	 * ones; of them the exact agreements, less the compared ones (pairs
@@ -1653,6 +1765,16 @@ done:
 
 /* ------------------------------------------------------------------ run */
 
+/* Seconds since *t0, and *t0 moved to now (CLOCK_MONOTONIC). */
+static double lap(struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	double s = (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) * 1e-9;
+	*t0 = t;
+	return s;
+}
+
 static void eng_fini(struct eng *e)
 {
 	free(e->nr);
@@ -1733,27 +1855,27 @@ int cln_dedupe_run(const struct cln_customer *recs, size_t n,
 	res->n_records = n;
 	res->n_new = n - e.n_old;
 
-	DBG("start");
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = normalise_all(&e, err);
-	DBG("normalise");
 	if (rc)
 		goto done;
 	if (term_freq(e.h_name, n, e.tf_name) != 0 || term_freq(e.h_city, n, e.tf_city) != 0) {
 		rc = crm_err_set(err, CRM_ENOMEM, "dedupe: term frequencies: out of memory");
 		goto done;
 	}
-	DBG("tf");
+	res->seconds[CLN_T_NORMALISE] = lap(&t0);
 	rc = build_blocks(&e, res, err);
-	DBG("blocks");
 	if (rc)
 		goto done;
+	res->seconds[CLN_T_BLOCK] = lap(&t0);
 	rc = pairs_run(&e, 0, err);
-	DBG("pairs");
 	if (rc)
 		goto done;
 	for (size_t c = 0; c < e.n_chunks; c++)
 		res->n_pairs += e.chunk[c].n;
 	res->n_em_pairs = res->n_pairs;
+	res->seconds[CLN_T_COMPARE] = lap(&t0);
 
 	/* few new pairs: EM also sees the old pairs of a sample of old records
 	 * (none: nothing to score, nothing to fit) */
@@ -1781,7 +1903,7 @@ int cln_dedupe_run(const struct cln_customer *recs, size_t n,
 		goto done;
 	}
 	res->n_scope_pairs = pop.n_all;
-	DBG("em");
+	res->seconds[CLN_T_FIT] = lap(&t0);
 	res->lambda = e.lambda;
 	for (int f = 0; f < CLN_F_N; f++)
 		for (int l = 0; l < CLN_N_LEVELS; l++) {
@@ -1795,7 +1917,7 @@ int cln_dedupe_run(const struct cln_customer *recs, size_t n,
 		rc = crm_err_set(err, CRM_ENOMEM, "dedupe: scoring: out of memory");
 		goto done;
 	}
-	DBG("score");
+	res->seconds[CLN_T_SCORE] = lap(&t0);
 	*out = res;
 	res = NULL;
 done:

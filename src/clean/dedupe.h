@@ -113,6 +113,16 @@ struct cln_pair {
 	                                  term-frequency adjustment; 0 when missing */
 };
 
+/* The engine's phases, for timings. */
+enum cln_phase {
+	CLN_T_NORMALISE = 0,      /* normalising, keys, term frequencies */
+	CLN_T_BLOCK,              /* sorting keys into blocks */
+	CLN_T_COMPARE,            /* comparing the candidate pairs */
+	CLN_T_FIT,                /* the EM sample, random pairs, EM */
+	CLN_T_SCORE,              /* weights, probabilities, clusters */
+	CLN_N_PHASES
+};
+
 struct cln_dedupe_result {
 	double threshold;              /* the options' thresholds, as used */
 	double review_threshold;
@@ -151,6 +161,7 @@ struct cln_dedupe_result {
 	                                  clusters in order of their first member */
 	double *cluster_prob;          /* n_clusters: the smallest probability of a
 	                                  match pair inside the cluster */
+	double seconds[CLN_N_PHASES];  /* wall time of each phase */
 };
 
 /* Finds the duplicates among recs[0..n) (n < 2^32 - 1). Records

@@ -245,7 +245,7 @@ static void check_rows(const struct crm_dataset *ds, const uint8_t *in, struct c
 			if (su != CRM_NA && when != CRM_NA &&
 			    mx_day_of(when) < mx_day_of(su))
 				flag(q, bad, r, CL_BEFORE_SIGNUP);
-			if (c != CRM_NO_CUSTOMER && ds->is_stub && ds->is_stub[c])
+			if (q->described && c != CRM_NO_CUSTOMER && ds->is_stub && ds->is_stub[c])
 				flag(q, bad, r, CL_STUB_ORDER);
 			const struct crm_column *st = &t->col[CRM_O_STATUS];
 			uint32_t s = st->kind == CRM_COL_CAT ? st->cat[r] : CRM_STATUS_NA;
@@ -308,7 +308,9 @@ static void score(struct cl_entity_quality *eq)
 		eq->acceptance = NAN;
 		eq->score = 100.0 * (0.5 * c + 0.5 * eq->consistency);
 	} else {
-		eq->acceptance = (double)eq->rows / (double)(eq->rows + eq->rejected);
+		/* in the imports' own units (lines for order lines) */
+		eq->acceptance = eq->read > 0 ? 1.0 - (double)eq->rejected / (double)eq->read
+			       : (double)eq->rows / (double)(eq->rows + eq->rejected);
 		eq->score = 100.0 * (0.4 * eq->acceptance + 0.3 * c + 0.3 * eq->consistency);
 	}
 }
@@ -329,12 +331,14 @@ static int compute(const struct crm_dataset *ds, int64_t as_of, const uint8_t *i
 	uint8_t *bad = calloc(most ? most : 1, 1);
 	if (!bad)
 		return crm_err_set(err, CRM_ENOMEM, "out of memory checking rows");
-	for (size_t c = 0; c < ds->n_customers; c++)
+	for (size_t c = 0; c < ds->n_customers; c++) {
 		if (ds->is_stub && ds->is_stub[c] && (!in || in[c]))
 			q->stub_customers++;
+		q->described |= !ds->is_stub || !ds->is_stub[c];
+	}
 	for (int e = 0; e < CRM_N_ENTITIES; e++) {
 		struct cl_entity_quality *eq = &q->e[e];
-		eq->rejected = CRM_NA;
+		eq->rejected = eq->read = CRM_NA;
 		count_missing(ds, e, in, eq);
 		size_t n = e == CRM_CUSTOMERS ? ds->n_customers : ds->t[e].n;
 		memset(bad, 0, n);
@@ -377,6 +381,7 @@ int cl_quality_from_db(const char *db_path, int64_t as_of, struct cl_quality *q,
 	if (rc == CRM_OK) {
 		for (int e = 0; e < CRM_N_ENTITIES; e++) {
 			q->e[e].rejected = s->e[e].rejected;
+			q->e[e].read = s->e[e].read;
 			score(&q->e[e]);
 		}
 		q->n_reasons = s->n_reasons < CL_MAX_REASONS ? s->n_reasons : CL_MAX_REASONS;
@@ -429,8 +434,11 @@ void cl_quality_emit(const struct cl_quality *q, const struct crm_dataset *ds,
 		ts_format(q->as_of, 1, date);
 		rp_param(s, "as_of", date);
 	}
+	if (!q->described)
+		rp_note(s, "no customers were imported: orders of stub customers are not held against"
+			   " the orders (data of orders alone, as CDNOW's)");
 	rp_note(s, "score per entity = 100 x (0.4 acceptance + 0.3 completeness + 0.3 consistency);"
-		   " acceptance = rows / (rows + rejected), completeness = filled share of the"
+		   " acceptance = 1 - rejected / read by the imports, completeness = filled share of the"
 		   " optional fields collected, consistency = 1 - flagged rows / rows; without a"
 		   " rejects history: 0.5 completeness + 0.5 consistency");
 

@@ -44,10 +44,11 @@ int cl_check_entity(int check);
 struct cl_entity_quality {
 	int64_t rows;             /* rows in the dataset */
 	int64_t rejected;         /* rows rejected by imports so far; CRM_NA unknown (files) */
+	int64_t read;             /* rows (lines) read by imports so far; CRM_NA unknown */
 	int64_t flagged;          /* rows failing at least one check */
 	int64_t missing[CRM_MAX_FIELDS]; /* empty cells per field; -1: no column */
 	int64_t collected_fields; /* optional fields with a value in some row */
-	double acceptance;        /* rows / (rows + rejected); NAN when unknown */
+	double acceptance;        /* 1 - rejected / read by the imports; NAN when unknown */
 	double completeness;      /* filled share of the collected optional fields' cells */
 	double consistency;       /* 1 - flagged / rows */
 	double score;             /* 0-100, NAN when the entity has no rows */
@@ -67,6 +68,8 @@ struct cl_quality {
 	struct cl_outlier top[CL_TOP_OUTLIERS]; /* the largest outliers, largest first */
 	size_t n_top;
 	int64_t stub_customers;
+	int described;            /* 1: some customer has a customers record; orders of
+	                             stubs are flagged only then */
 	int64_t pending_pairs;    /* duplicate pairs pending review; CRM_NA unknown */
 	int64_t merges;           /* merges applied so far; CRM_NA unknown */
 	size_t n_reasons;         /* rejects so far by reason, most first (from a database) */

@@ -264,6 +264,7 @@ int cmd_dedupe(int argc, char **argv)
 	int full = a.full || pending > 0;
 	if (cln_dedupe_load(db, full ? 0 : watermark, &cs, &err) != CRM_OK)
 		goto done;
+	double t_read = now_s() - t0;
 	a.o.n_old = cs->n_old;
 	if (cln_dedupe_run(cs->recs, cs->n, &a.o, &r, &err) != CRM_OK)
 		goto done;
@@ -304,7 +305,10 @@ int cmd_dedupe(int argc, char **argv)
 	}
 	if (st_dedupe_state_set(db, next_wm, left, &err) != CRM_OK)
 		goto done;
-	printf("  time             %.2f s\n", now_s() - t0);
+	printf("  time             %.2f s (reading %.2f, normalising %.2f, blocking %.2f,"
+	       " comparing %.2f, EM %.2f, scoring %.2f)\n", now_s() - t0, t_read,
+	       r->seconds[CLN_T_NORMALISE], r->seconds[CLN_T_BLOCK], r->seconds[CLN_T_COMPARE],
+	       r->seconds[CLN_T_FIT], r->seconds[CLN_T_SCORE]);
 	status = 0;
 done:
 	if (status)

@@ -271,7 +271,7 @@ static int load(const char **inputs, int n, const struct read_args *a,
 		files[i].ing = a->ing;
 		files[i].ing.entity = e;
 		files[i].ing.rejects_path = NULL;
-		files[i].ing.fields = 0; /* every field: the families read them all */
+		files[i].ing.fields = rpt_fields(e); /* what the families read */
 	}
 	int rc = ds_load_files(files, (size_t)n, sums, ds, err);
 	for (int i = 0; rc == CRM_OK && i < n; i++) {
@@ -288,12 +288,16 @@ static int load(const char **inputs, int n, const struct read_args *a,
 static void print_timings(double load_s, double report_s, double render_s,
 			  const struct rpt_result *res)
 {
-	fprintf(stderr, "timings (wall s, peak resident MB while it ran)\n");
+	fprintf(stderr, "timings: wall s; peak resident MB of the process while it ran; MB above "
+		"its resident size at its start\n");
 	fprintf(stderr, "  %-14s %8.3f\n", "load", load_s);
 	for (size_t i = 0; i < res->n_families; i++) {
 		const struct rpt_timing *t = &res->t[i];
-		fprintf(stderr, "  %-14s %8.3f %8.0f\n", t->family, t->seconds,
-			t->peak >= 0 ? (double)t->peak / 1048576.0 : -1.0);
+		double peak = t->peak >= 0 ? (double)t->peak / 1048576.0 : -1.0;
+		double above = t->peak >= 0 && t->rss_before >= 0 ?
+			(double)(t->peak - t->rss_before) / 1048576.0 : -1.0;
+		fprintf(stderr, "  %-14s %8.3f %8.0f %8.0f\n", t->family, t->seconds, peak,
+			above < 0 ? 0.0 : above);
 	}
 	fprintf(stderr, "  %-14s %8.3f\n", "families", report_s);
 	fprintf(stderr, "  %-14s %8.3f\n", "render", render_s);

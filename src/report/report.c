@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/entity.h"
 #include "core/err.h"
 #include "core/tstamp.h"
+#include "ingest/import.h"
 #include "metrics/families.h"
 
 static const char *const by_names[RPT_BY_N] = {
@@ -65,6 +67,27 @@ const char *rpt_age_band_name(int band)
 		"unknown", "<25", "25-34", "35-44", "45-54", "55-64", "65+",
 	};
 	return band >= 0 && band < RPT_AGE_N ? names[band] : "unknown";
+}
+
+uint32_t rpt_fields(int e)
+{
+	const struct ent_desc *d = ent_get(e);
+	if (!d)
+		return 0;
+	uint32_t all = (uint32_t)((1ULL << d->n_fields) - 1), unread = 0;
+	switch (e) {
+	case CRM_CUSTOMERS:
+		unread = ING_FIELD(CRM_C_NAME) | ING_FIELD(CRM_C_GIVEN_NAME) |
+			 ING_FIELD(CRM_C_FAMILY_NAME) | ING_FIELD(CRM_C_EMAIL) | ING_FIELD(CRM_C_PHONE) |
+			 ING_FIELD(CRM_C_ADDRESS) | ING_FIELD(CRM_C_POSTCODE);
+		break;
+	case CRM_ORDERS: unread = ING_FIELD(CRM_O_ORDER_ID); break;
+	case CRM_INTERACTIONS: unread = ING_FIELD(CRM_I_INTERACTION_ID); break;
+	case CRM_TICKETS: unread = ING_FIELD(CRM_T_TICKET_ID); break;
+	case CRM_LEADS: unread = ING_FIELD(CRM_L_LEAD_ID); break;
+	default: break;
+	}
+	return all & ~unread;
 }
 
 void rpt_opts_default(struct rpt_opts *o)

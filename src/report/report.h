@@ -34,6 +34,16 @@ enum { RPT_AGE_UNKNOWN = 0, RPT_AGE_N = 7 };
 int rpt_age_band(int64_t birth, int64_t as_of);
 const char *rpt_age_band_name(int band);  /* "<25" ... "65+", "unknown" */
 
+/* The fields of entity e (ING_FIELD bits of its enum, for ing_opts.fields)
+ * that the report reads, so that files read straight into a report keep
+ * nothing else (docs/IMPORT.md, "Reading files straight into a report"):
+ * every field but the customers' names and contact details and the ids of
+ * orders, interactions, tickets and leads, which no metric reads. A family
+ * that starts reading one of those must take it out of the list in
+ * report.c (test_report_golden.c compares the report of the files read
+ * this way with that of the same data loaded whole from SQLite). */
+uint32_t rpt_fields(int e);
+
 struct rpt_opts {
 	struct mx_opts mx;         /* the options of METRICS.md */
 	const char *only;          /* "purchases,value": these families; NULL or "": all;

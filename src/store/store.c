@@ -2162,6 +2162,20 @@ static int stats_rejected(struct st_db *s, struct st_stats *out, struct crm_err 
 	if (src != SQLITE_DONE)
 		rc = db_fail(s, src, "reading rejects per entity", err);
 	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	rc = prepare(s, "SELECT entity, sum(read) FROM imports GROUP BY entity", &st, err);
+	if (rc)
+		return rc;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int e = name ? ent_by_name(name) : -1;
+		if (e >= 0 && e < CRM_N_ENTITIES)
+			out->e[e].read += sqlite3_column_int64(st, 1);
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s, src, "reading rows read per entity", err);
+	sqlite3_finalize(st);
 	return rc;
 }
 

@@ -148,6 +148,8 @@ struct st_entity_stats {
 	int64_t rows;
 	int64_t first_at, last_at;   /* range of the entity's time field, CRM_NA if none */
 	int64_t rejected;            /* rows of this entity rejected by imports so far */
+	int64_t read;                /* rows read by its imports so far (lines for order
+	                                lines: the unit of rejected) */
 };
 
 struct st_stats {
