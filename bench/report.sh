@@ -14,7 +14,9 @@
 #   (d1) the full report from the database, (d2) from the CSV files.
 # Whole-process wall time and peak resident memory (GNU time), the median of
 # RUNS runs; per family, the time and peak resident memory while it ran from
-# `report --timings` (of the median run's kind: one more run).
+# `report --timings`, in one more run (--timings resets the kernel's peak
+# counter before each family, so GNU time's peak of that run is not the
+# process's: the whole-process figures come from runs without it).
 # A check compares the pipeline's numbers with DuckDB's (customers, months,
 # revenue, cohort cells). Results: bench/work/report_results.md (copy into
 # bench/RESULTS.md, section "Report (issue 4)").
@@ -161,8 +163,8 @@ if [ "$DEMO" = 1 ]; then
 	d2="$BIN report $dd/customers.csv $dd/orders.csv $dd/interactions.csv $dd/tickets.csv $dd/leads.csv $dd/spend.csv $dd/feedback.csv $dd/web_events.csv --format json --out $W/rep_demo_csv.json"
 	x=$(measure "$d1"); echo "(d1) demo, full report from DB: $x"
 	y=$(measure "$d2"); echo "(d2) demo, full report from CSV: $y"
-	row "(d1) demo business, full report, SQLite -> JSON" "$orders orders" "$x"
-	row "(d2) demo business, full report, CSV files -> JSON" "$orders orders" "$y"
+	row "(d1) demo business ($orders orders), full report, SQLite -> JSON" "$orders" "$x"
+	row "(d2) demo business ($orders orders), full report, CSV files -> JSON" "$orders" "$y"
 	families "$d1" | famtable "Per family, demo business ($orders orders, $DEMO_CUSTOMERS customers), from SQLite:"
 	families "$d2" | famtable "Per family, demo business, from the CSV files:"
 fi

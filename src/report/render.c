@@ -260,6 +260,10 @@ static size_t header_lines(const struct rp_table *t, size_t c, size_t cells_w, c
 	size_t cap_w = t->col_unit[c] == RP_TEXT ? TEXT_CELL_W : NUM_CELL_W + 4;
 	while (*suf == ' ')
 		suf++;
+	/* a name that shows its unit already ("SLA %") gets no second one */
+	if ((t->col_unit[c] == RP_PERCENT || t->col_unit[c] == RP_RATIO) &&
+	    strstr(t->col_name[c], suf))
+		suf = "";
 	if (*suf)
 		snprintf(full, sizeof full, "%s (%s)", t->col_name[c], suf);
 	else
@@ -301,6 +305,14 @@ static int render_table(const struct rp_table *t, FILE *f)
 		free(w);
 		free(hdr);
 		return -1;
+	}
+	if (t->n_rows == 0) {
+		fprintf(f, "\n");
+		fit_text(t->title, WIDTH - 2, b, sizeof b);
+		fprintf(f, "  %s\n    (no rows: no data)\n", b);
+		free(w);
+		free(hdr);
+		return 0;
 	}
 	for (size_t c = 0; c < t->n_cols; c++) {
 		for (size_t r = 0; r < n_rows; r++) {
@@ -363,9 +375,7 @@ static int render_table(const struct rp_table *t, FILE *f)
 			break;
 		c0 = end;
 	}
-	if (t->n_rows == 0)
-		fprintf(f, "    (no rows: no data)\n");
-	else if (t->n_rows > n_rows)
+	if (t->n_rows > n_rows)
 		fprintf(f, "    ... %zu more rows (all of them in --format csv or json)\n",
 			t->n_rows - n_rows);
 	free(w);

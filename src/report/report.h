@@ -52,7 +52,10 @@ struct rpt_opts {
 	size_t max_groups;         /* customer attributes: the largest groups kept, the
 	                              others merged into "ATTRIBUTE=other" (0: all);
 	                              default 20 */
-	int measure;               /* 1: time and peak memory per family */
+	int measure;               /* 1: time and peak memory per family (Linux: resets
+	                              the process's peak resident counter before
+	                              each family, so getrusage's ru_maxrss and
+	                              GNU time see only the peak since) */
 	const char *source;        /* names the input in the document ("demo.db"), or NULL */
 };
 
