@@ -86,13 +86,6 @@ static int64_t median_i64(int64_t *v, size_t n)
 	return lo + (hi - lo) / 2;
 }
 
-static int is_completed(const struct crm_table *o, size_t r)
-{
-	const struct crm_column *st = &o->col[CRM_O_STATUS];
-	uint32_t s = st->kind == CRM_COL_CAT ? st->cat[r] : CRM_STATUS_NA;
-	return (s == CRM_STATUS_NA || s == CRM_STATUS_COMPLETED) && o->col[CRM_O_AMOUNT].i64[r] >= 0;
-}
-
 static int row_counts(const uint8_t *in, const struct crm_table *t, size_t r)
 {
 	return !in || (t->customer && t->customer[r] != CRM_NO_CUSTOMER && in[t->customer[r]]);
@@ -193,7 +186,7 @@ static int order_spread(const struct crm_dataset *ds, const uint8_t *in, struct 
 		return crm_err_set(err, CRM_ENOMEM, "out of memory checking order amounts");
 	size_t n = 0;
 	for (size_t r = 0; r < o->n; r++)
-		if (row_counts(in, o, r) && is_completed(o, r))
+		if (row_counts(in, o, r) && mx_order_kind(o, r) == MX_COMPLETED)
 			v[n++] = o->col[CRM_O_AMOUNT].i64[r];
 	if (n > 0) {
 		int64_t med = median_i64(v, n);
@@ -252,7 +245,7 @@ static void check_rows(const struct crm_dataset *ds, const uint8_t *in, struct c
 			if (amount != CRM_NA && amount < 0 && s != CRM_STATUS_RETURNED &&
 			    s != CRM_STATUS_CANCELLED)
 				flag(q, bad, r, CL_NEG_NOT_RETURN);
-			int completed = amount != CRM_NA && is_completed(t, r);
+			int completed = amount != CRM_NA && mx_order_kind(t, r) == MX_COMPLETED;
 			if (completed && q->outlier_threshold != CRM_NA && amount > q->outlier_threshold) {
 				flag(q, bad, r, CL_OUTLIER);
 				keep_top(q, r, amount);

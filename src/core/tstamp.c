@@ -36,7 +36,7 @@ int64_t ts_day(int64_t t)
 	return t % SECS_PER_DAY < 0 ? q - 1 : q;
 }
 
-static int days_in_month(int64_t y, unsigned m)
+int ts_days_in_month(int64_t y, unsigned m)
 {
 	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
@@ -91,7 +91,7 @@ static int assemble(const struct parts *p, int64_t *out, const char **why)
 		*why = "month out of range";
 		return -1;
 	}
-	if (p->d < 1 || p->d > days_in_month(p->y, (unsigned)p->mo)) {
+	if (p->d < 1 || p->d > ts_days_in_month(p->y, (unsigned)p->mo)) {
 		*why = "day out of range for the month";
 		return -1;
 	}
@@ -150,7 +150,7 @@ static inline int iso_date_plain(const char *s, size_t n, int64_t *out)
 	if (y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9)
 		return 1;
 	unsigned y = ((y0 * 10 + y1) * 10 + y2) * 10 + y3, m = m0 * 10 + m1, d = d0 * 10 + d1;
-	if (m < 1 || m > 12 || d < 1 || d > (unsigned)days_in_month(y, m))
+	if (m < 1 || m > 12 || d < 1 || d > (unsigned)ts_days_in_month(y, m))
 		return 1;
 	*out = days_from_civil(y, m, d) * SECS_PER_DAY;
 	return 0;

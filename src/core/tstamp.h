@@ -38,4 +38,7 @@ int ts_check_fmt(const char *fmt);
  * (at least 32 bytes). Returns the length. */
 size_t ts_format(int64_t t, int date_only, char *buf);
 
+/* Days in month m (1-12) of year y of the proleptic Gregorian calendar. */
+int ts_days_in_month(int64_t y, unsigned m);
+
 #endif

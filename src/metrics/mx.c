@@ -35,24 +35,16 @@ void mx_opts_default(struct mx_opts *o)
 	o->language = "en";
 }
 
-static int days_in_month(int64_t y, unsigned m)
-{
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
 /* t moved back by twelve calendar months, same time of day; a day past the
  * end of the earlier month (29 February) becomes its last day. */
-static int64_t twelve_months_before(int64_t t)
+int64_t mx_year_before(int64_t t)
 {
 	int64_t day = ts_day(t), secs = t - day * SECS_PER_DAY, y;
 	unsigned m, d;
 	civil_from_days(day, &y, &m, &d);
 	y -= 1;
-	if ((int)d > days_in_month(y, m))
-		d = (unsigned)days_in_month(y, m);
+	if ((int)d > ts_days_in_month(y, m))
+		d = (unsigned)ts_days_in_month(y, m);
 	return days_from_civil(y, m, d) * SECS_PER_DAY + secs;
 }
 
@@ -91,7 +83,7 @@ int mx_ctx_init(struct mx_ctx *ctx, const struct crm_dataset *ds,
 	if (ctx->o.p_end == CRM_NA)
 		ctx->o.p_end = ctx->o.as_of + 1;
 	if (ctx->o.p_start == CRM_NA)
-		ctx->o.p_start = twelve_months_before(ctx->o.p_end);
+		ctx->o.p_start = mx_year_before(ctx->o.p_end);
 	if (ctx->o.p_end <= ctx->o.p_start)
 		return crm_err_set(err, CRM_EINVAL,
 				   "options: period: it ends (%lld) before it starts (%lld)",
@@ -129,21 +121,6 @@ int mx_order_counts(const struct mx_ctx *ctx, size_t r)
 			return 0;
 	}
 	return 1;
-}
-
-int mx_order_kind(const struct crm_table *orders, size_t r)
-{
-	const int64_t *amount = orders->col[CRM_O_AMOUNT].i64;
-	const uint32_t *status = orders->col[CRM_O_STATUS].cat;
-	uint32_t st = status ? status[r] : CRM_STATUS_NA;
-	int64_t a = amount ? amount[r] : CRM_NA;
-	/* as crm_summary_compute: cancelled first, and a row without an amount
-	 * counts nowhere */
-	if (st == CRM_STATUS_CANCELLED || a == CRM_NA)
-		return MX_CANCELLED;
-	if (st == CRM_STATUS_RETURNED || a < 0)
-		return MX_RETURN;
-	return MX_COMPLETED;
 }
 
 /* ---------------------------------------------------------------- calendar */

@@ -97,9 +97,31 @@ int mx_order_counts(const struct mx_ctx *ctx, size_t r);
  * status cancelled wins over a negative amount, and a row without an amount
  * (or without the column) is MX_CANCELLED, counted nowhere. */
 enum mx_order_kind { MX_COMPLETED = 0, MX_RETURN, MX_CANCELLED };
-int mx_order_kind(const struct crm_table *orders, size_t r);
+
+/* The rule on the columns themselves, for row loops that hold them
+ * (status may be NULL): as crm_summary_compute, cancelled first, and a row
+ * without an amount counts nowhere. */
+static inline int mx_kind_of(const uint32_t *status, const int64_t *amount, size_t r)
+{
+	uint32_t st = status ? status[r] : CRM_STATUS_NA;
+	int64_t a = amount ? amount[r] : CRM_NA;
+	if (st == CRM_STATUS_CANCELLED || a == CRM_NA)
+		return MX_CANCELLED;
+	if (st == CRM_STATUS_RETURNED || a < 0)
+		return MX_RETURN;
+	return MX_COMPLETED;
+}
+
+static inline int mx_order_kind(const struct crm_table *orders, size_t r)
+{
+	return mx_kind_of(orders->col[CRM_O_STATUS].cat, orders->col[CRM_O_AMOUNT].i64, r);
+}
 
 /* Calendar helpers (UTC). Month index: months since 1970-01 (0 = 1970-01). */
+/* t moved back by twelve calendar months, same time of day; a day past the
+ * end of the earlier month (29 February) becomes its last day. The rule of
+ * the default period. */
+int64_t mx_year_before(int64_t t);
 int64_t mx_month_of(int64_t t);
 int64_t mx_month_start(int64_t month);          /* first second of that month */
 int64_t mx_day_of(int64_t t);                   /* days since 1970-01-01 */

@@ -192,18 +192,6 @@ double mx_top_share(const struct mx_ranked *r, size_t n, int pct)
 
 /* ------------------------------------------------------------ the pass */
 
-/* mx_order_kind of mx.h inlined for the row loops (the same rule): cancelled
- * counts nowhere; returned or a negative amount is a return; else completed. */
-static inline int kind_of(const uint32_t *status, const int64_t *amount, size_t r)
-{
-	uint32_t st = status ? status[r] : CRM_STATUS_NA;
-	if (st == CRM_STATUS_CANCELLED)
-		return MX_CANCELLED;
-	if (st == CRM_STATUS_RETURNED || amount[r] < 0)
-		return MX_RETURN;
-	return MX_COMPLETED;
-}
-
 /* The day of t since 1970-01-01 (floor division, as ts_day), inline for
  * the row loop. */
 static inline int64_t day_of(int64_t t)
@@ -372,7 +360,7 @@ static void *pass_run(void *arg)
 				break;   /* rows are in time order */
 			if (when == CRM_NA || a == CRM_NA || !channel_ok(ctx, chan, r))
 				continue;
-			int kind = kind_of(status, amount, r);
+			int kind = mx_kind_of(status, amount, r);
 			if (kind == MX_CANCELLED)
 				continue;
 			int64_t day = day_of(when);

@@ -20,39 +20,6 @@
 #define LIFETIME_CAP_YEARS 10.0  /* METRICS.md: expected lifetime capped at 10 years */
 #define LOSS_LIST_MAX 100        /* unprofitable customers listed */
 
-static int days_in_month(int64_t y, unsigned m)
-{
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
-/* t moved back by twelve calendar months, same time of day; 29 February
- * becomes 28 February. The rule by which mx_ctx_init makes the default P,
- * so that Y is P when P is left to its default. */
-static int64_t twelve_months_before(int64_t t)
-{
-	int64_t day = ts_day(t), secs = t - day * SECS_PER_DAY, y;
-	unsigned m, d;
-	civil_from_days(day, &y, &m, &d);
-	y -= 1;
-	if ((int)d > days_in_month(y, m))
-		d = (unsigned)days_in_month(y, m);
-	return days_from_civil(y, m, d) * SECS_PER_DAY + secs;
-}
-
-/* mx_order_kind of mx.h inlined for the row loop (the same rule). */
-static inline int kind_of(const uint32_t *status, const int64_t *amount, size_t r)
-{
-	uint32_t st = status ? status[r] : CRM_STATUS_NA;
-	if (st == CRM_STATUS_CANCELLED || amount[r] == CRM_NA)
-		return MX_CANCELLED;
-	if (st == CRM_STATUS_RETURNED || amount[r] < 0)
-		return MX_RETURN;
-	return MX_COMPLETED;
-}
-
 /* The columns and options one customer's pass reads. */
 struct vin {
 	const struct mx_ctx *ctx;
@@ -91,7 +58,7 @@ static int vin_init(struct vin *in, const struct mx_ctx *ctx, struct crm_err *er
 	in->ctx = ctx;
 	in->A = ctx->o.as_of;
 	in->W = (int64_t)ctx->o.churn_window_days * SECS_PER_DAY;
-	in->ys = twelve_months_before(ctx->o.as_of + 1);
+	in->ys = mx_year_before(ctx->o.as_of + 1);
 	in->per_minute = ctx->o.cost_per_minute;
 	in->per_ticket = ctx->o.cost_per_ticket;
 	in->service_known = (in->per_minute > 0 || in->per_ticket > 0) && tk->n > 0;
@@ -139,7 +106,7 @@ static void one_customer(const struct vin *in, size_t c, struct one *o)
 			break;   /* rows are in time order */
 		if (when == CRM_NA || (want && (!in->chan || in->chan[r] != want)))
 			continue;
-		int kind = kind_of(in->status, in->amount, r);
+		int kind = mx_kind_of(in->status, in->amount, r);
 		int64_t a = in->amount[r];
 		if (kind == MX_CANCELLED)
 			continue;
@@ -272,7 +239,7 @@ int mx_value_compute(const struct mx_ctx *ctx, struct mx_value *out, struct crm_
 	memset(out, 0, sizeof *out);
 	out->as_of = ctx->o.as_of;
 	out->y_end = ctx->o.as_of + 1;
-	out->y_start = twelve_months_before(out->y_end);
+	out->y_start = mx_year_before(out->y_end);
 	out->historic_mean = out->historic_median = out->top20_share = NAN;
 	out->gross_profit = CRM_NA;
 	out->has_orders = ds->t[CRM_ORDERS].n > 0;
