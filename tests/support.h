@@ -42,4 +42,11 @@ void add_order(struct ds_builder *b, const char *id, const char *cust,
  * column (kinds, values, dictionaries through the cell text). */
 void assert_same_dataset(const struct crm_dataset *a, const struct crm_dataset *b);
 
+/* SQL on the database at path through a connection of its own: one
+ * integer, one text value ("(null)" for NULL, copied to out), or a
+ * statement that changes it. The test fails on any SQLite error. */
+int64_t sql_int(const char *path, const char *sql);
+void sql_text(const char *path, const char *sql, char *out, size_t cap);
+void sql_exec(const char *path, const char *sql);
+
 #endif

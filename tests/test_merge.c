@@ -41,59 +41,18 @@ static struct st_db *open_db(int mode)
 	return db;
 }
 
-/* One integer through a separate read-only connection. */
-static int64_t sql_int(const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-		     sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-/* One text value ("(null)" for NULL) through a separate connection. */
-static void sql_text(const char *sql, char *out, size_t cap)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-		     sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-	const char *t = (const char *)sqlite3_column_text(st, 0);
-	snprintf(out, cap, "%s", t ? t : "(null)");
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-}
-
 static void assert_sql_text(const char *sql, const char *expected)
 {
 	char got[2048];
-	sql_text(sql, got, sizeof got);
+	sql_text(db_path, sql, got, sizeof got);
 	cr_assert_str_eq(got, expected, "%s\n got: %s\nwant: %s", sql, got, expected);
-}
-
-static void sql_exec(const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-	cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, msg ? msg : "");
-	sqlite3_free(msg);
-	sqlite3_close(db);
 }
 
 /* PRAGMA integrity_check and foreign_key_check are clean. */
 static void assert_sound(void)
 {
 	assert_sql_text("PRAGMA integrity_check", "ok");
-	cr_assert_eq(sql_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 }
 
 /* The merge log: recorded for history and kept after an undo, so the
@@ -387,7 +346,7 @@ Test(merge, three_customers_merge_into_the_oldest_and_undo_restores_every_table)
 	struct st_db *db = open_db(ST_OPEN_CREATE);
 	build_business(db);
 	/* an alias of A2 from before (an older id of hers) */
-	sql_exec("INSERT INTO customer_aliases(alias, cid) VALUES('OLDA2', 1)");
+	sql_exec(db_path, "INSERT INTO customer_aliases(alias, cid) VALUES('OLDA2', 1)");
 	char *before = dump_all(merge_log);
 
 	/* given in no particular order; A1 signed up first (2020-01-05), A2 in
@@ -407,19 +366,19 @@ Test(merge, three_customers_merge_into_the_oldest_and_undo_restores_every_table)
 			"'Anna Bell','anna@example.com','+447700900001','London','gold','GB',"
 			"1578182400,0");
 	assert_sql_text(ORDERS_BY_CUSTOMER, "O1:A1 O2:A1 O3:A1 O4:B1 O5:S9");
-	cr_assert_eq(sql_int("SELECT cid FROM tickets WHERE ticket_id = 'T1'"), 2);
-	cr_assert_eq(sql_int("SELECT cid FROM interactions WHERE interaction_id = 'I1'"), 2);
-	cr_assert_eq(sql_int("SELECT cid FROM leads WHERE lead_id = 'L1'"), 2);
-	cr_assert_eq(sql_int("SELECT cid IS NULL FROM leads WHERE lead_id = 'L2'"), 1);
-	cr_assert_eq(sql_int("SELECT cid FROM feedback WHERE response_id = 'F1'"), 2);
-	cr_assert_eq(sql_int("SELECT count(*) FROM web_events WHERE cid = 2"), 2);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM tickets WHERE ticket_id = 'T1'"), 2);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM interactions WHERE interaction_id = 'I1'"), 2);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM leads WHERE lead_id = 'L1'"), 2);
+	cr_assert_eq(sql_int(db_path, "SELECT cid IS NULL FROM leads WHERE lead_id = 'L2'"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM feedback WHERE response_id = 'F1'"), 2);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM web_events WHERE cid = 2"), 2);
 	/* the old ids, and the alias that pointed at A2, now name A1 */
 	assert_sql_text("SELECT group_concat(alias || '>' || cid, ' ') FROM (SELECT * FROM"
 			" customer_aliases ORDER BY alias)", "A2>2 A3>2 OLDA2>2");
 	/* the log: two customers, the 8 rows that moved (O2, O3, T1, I1, L1, F1
 	 * and two web events), 3 fills, 3 aliases */
-	cr_assert_eq(sql_int("SELECT count(*) FROM merge_customers WHERE merge_id = 1"), 2);
-	cr_assert_eq(sql_int("SELECT count(*) FROM merge_rows WHERE merge_id = 1"), 8);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM merge_customers WHERE merge_id = 1"), 2);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM merge_rows WHERE merge_id = 1"), 8);
 	assert_sql_text("SELECT group_concat(field || '=' || quote(old) || '>' || quote(new), ' ')"
 			" FROM (SELECT * FROM merge_fills ORDER BY field)",
 			"city=''>'London' phone=NULL>'+447700900001' tier=NULL>'gold'");
@@ -442,7 +401,7 @@ Test(merge, three_customers_merge_into_the_oldest_and_undo_restores_every_table)
 	assert_sound();
 	char *after = dump_all(merge_log);
 	assert_same_dump(before, after);
-	cr_assert_eq(sql_int("SELECT undone_at IS NOT NULL FROM merges WHERE merge_id = 1"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT undone_at IS NOT NULL FROM merges WHERE merge_id = 1"), 1);
 	cr_assert_eq(st_merge_list(db, &list, &n, &err), CRM_OK, "%s", err.msg);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(list[0].undone, 1);
@@ -576,8 +535,8 @@ Test(merge, a_later_merge_that_kept_the_same_customer_also_comes_first)
 	cr_assert(strstr(err.msg, "undo merge 2 first"), "%s", err.msg);
 	undo(db, m2);
 	undo(db, m1);
-	cr_assert_eq(sql_int("SELECT count(*) FROM customers"), 3);
-	cr_assert_eq(sql_int("SELECT count(*) FROM customer_aliases"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM customers"), 3);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM customer_aliases"), 0);
 	st_close(db);
 }
 
@@ -614,7 +573,7 @@ Test(merge, groups_of_one_apply_get_their_merge_ids_in_order)
 	/* independent merges undo in any order */
 	undo(db, ids[0]);
 	undo(db, ids[1]);
-	cr_assert_eq(sql_int("SELECT count(*) FROM customers"), 5);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM customers"), 5);
 	assert_sound();
 	st_close(db);
 }
@@ -656,7 +615,7 @@ Test(merge, imports_after_a_merge_use_the_aliases_and_undo_gives_their_rows_back
 	set_i(&t, CRM_T_OPENED_AT, ts("2021-02-05"));
 	cr_assert_eq(put(w, &t), ST_INSERTED);
 	finish(w);
-	cr_assert_eq(sql_int("SELECT cid FROM tickets"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM tickets"), 1);
 
 	/* the merged customer's own record is a duplicate, upsert or not */
 	for (int upsert = 0; upsert <= 1; upsert++) {
@@ -666,7 +625,7 @@ Test(merge, imports_after_a_merge_use_the_aliases_and_undo_gives_their_rows_back
 		cr_assert_eq(put(w, &b2), ST_DUP_IN_FILE);
 		finish(w);
 	}
-	cr_assert_eq(sql_int("SELECT count(*) FROM customers"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM customers"), 1);
 	assert_sound();
 
 	/* undo: B's rows, the ones merged and the ones imported through "B",
@@ -674,9 +633,9 @@ Test(merge, imports_after_a_merge_use_the_aliases_and_undo_gives_their_rows_back
 	undo(db, m);
 	assert_sound();
 	assert_sql_text(ORDERS_BY_CUSTOMER, "O1:A O2:B O3:B O4:A O5:A O6:B");
-	cr_assert_eq(sql_int("SELECT cid FROM tickets"), 2);
-	cr_assert_eq(sql_int("SELECT count(*) FROM alias_rows"), 0);
-	cr_assert_eq(sql_int("SELECT count(*) FROM customer_aliases"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM tickets"), 2);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM alias_rows"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM customer_aliases"), 0);
 	assert_sql_text("SELECT name FROM customers WHERE customer_id = 'B'", "Ann B");
 
 	/* B is its own customer again */
@@ -688,7 +647,7 @@ Test(merge, imports_after_a_merge_use_the_aliases_and_undo_gives_their_rows_back
 	cr_assert_eq(put(w, &b3), ST_UPDATED);
 	finish(w);
 	assert_sql_text("SELECT name FROM customers WHERE customer_id = 'B'", "Ann Bell");
-	cr_assert_eq(sql_int("SELECT count(*) FROM alias_rows"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM alias_rows"), 0);
 	st_close(db);
 }
 
@@ -717,7 +676,7 @@ Test(merge, rows_imported_through_an_alias_in_a_chain_go_back_step_by_step)
 			" customer_aliases ORDER BY alias)", "B>2");
 	undo(db, m1);
 	assert_sql_text(ORDERS_BY_CUSTOMER, "O1:B O2:B O3:A");
-	cr_assert_eq(sql_int("SELECT count(*) FROM alias_rows"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM alias_rows"), 0);
 	assert_sound();
 	st_close(db);
 }
@@ -746,12 +705,12 @@ Test(merge, a_bulk_import_notes_rows_through_an_alias_while_piping)
 		cr_assert_eq(put(w, &r), ST_INSERTED);
 	}
 	finish(w);
-	cr_assert_eq(sql_int("SELECT count(*) FROM alias_rows WHERE entity = 'orders' AND"
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM alias_rows WHERE entity = 'orders' AND"
 			     " alias = 'B' AND rid > 20000"), 10);
 	undo(db, m);
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders o JOIN customers c USING(cid)"
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders o JOIN customers c USING(cid)"
 			     " WHERE c.customer_id = 'B'"), 10);
-	cr_assert_eq(sql_int("SELECT min(rid) FROM orders WHERE cid = 2"), 20001);
+	cr_assert_eq(sql_int(db_path, "SELECT min(rid) FROM orders WHERE cid = 2"), 20001);
 	assert_sound();
 	st_close(db);
 }
@@ -784,7 +743,7 @@ Test(merge, a_move_that_would_repeat_a_natural_key_fails_every_group)
 	put_order(db, "O2", "B", "2021-01-01", 0);
 	put_order(db, "O3", "C", "2021-01-01", 0);
 	/* a key that includes the customer, as a future schema might have */
-	sql_exec("CREATE UNIQUE INDEX orders_customer_day ON orders(cid, ordered_at)");
+	sql_exec(db_path, "CREATE UNIQUE INDEX orders_customer_day ON orders(cid, ordered_at)");
 	char *before = dump_all(merge_log);
 	const char *cd[] = { "C", "D" }, *ab[] = { "A", "B" };
 	struct st_merge_group g[2] = { { cd, 2, 0.9, NULL }, { ab, 2, 0.9, NULL } };
@@ -796,7 +755,7 @@ Test(merge, a_move_that_would_repeat_a_natural_key_fails_every_group)
 	char *after = dump_all(merge_log);
 	assert_same_dump(before, after);
 	/* nothing logged either: the first group went with the second */
-	cr_assert_eq(sql_int("SELECT count(*) FROM merges"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM merges"), 0);
 	free(before);
 	free(after);
 	st_close(db);
@@ -836,8 +795,8 @@ Test(merge, refuses_unknown_ids_small_groups_and_busy_or_read_only_handles)
 	st_writer_abort(w);
 	char *after = dump_all(NULL);
 	/* the writer recorded its import run; the rest is as it was */
-	cr_assert_eq(sql_int("SELECT count(*) FROM imports"), 2);
-	sql_exec("DELETE FROM imports WHERE import_id = 2");
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM imports"), 2);
+	sql_exec(db_path, "DELETE FROM imports WHERE import_id = 2");
 	free(after);
 	after = dump_all(NULL);
 	assert_same_dump(before, after);
@@ -879,22 +838,22 @@ Test(merge, a_reused_cid_brings_the_customer_back_under_a_new_one)
 	int64_t m3 = apply1(db, kd, 2);   /* D (cid 2) into K */
 	/* the largest cid is 1 now: SQLite gives a new customer cid 2 */
 	cr_assert_eq(put_order(db, "ON", "N", "2021-02-01", 0), ST_INSERTED);
-	cr_assert_eq(sql_int("SELECT cid FROM customers WHERE customer_id = 'N'"), 2);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM customers WHERE customer_id = 'N'"), 2);
 	assert_sql_text(ORDERS_BY_CUSTOMER, "OD:K OE:K OF:K ON:N");
 
 	undo(db, m3);
 	/* D comes back as cid 3 (the largest, N's 2, + 1) with its rows */
-	cr_assert_eq(sql_int("SELECT cid FROM customers WHERE customer_id = 'D'"), 3);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM customers WHERE customer_id = 'D'"), 3);
 	assert_sql_text(ORDERS_BY_CUSTOMER, "OD:D OE:D OF:D ON:N");
 	undo(db, m2);
 	/* E's cid 3 is D's now: E is 4; merges 1 and 2 kept D by its id, so
 	 * they find it under its new cid */
-	cr_assert_eq(sql_int("SELECT cid FROM customers WHERE customer_id = 'E'"), 4);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM customers WHERE customer_id = 'E'"), 4);
 	assert_sql_text(ORDERS_BY_CUSTOMER, "OD:D OE:E OF:D ON:N");
 	undo(db, m1);
-	cr_assert_eq(sql_int("SELECT cid FROM customers WHERE customer_id = 'F'"), 5);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM customers WHERE customer_id = 'F'"), 5);
 	assert_sql_text(ORDERS_BY_CUSTOMER, "OD:D OE:E OF:F ON:N");
-	cr_assert_eq(sql_int("SELECT count(*) FROM customer_aliases"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM customer_aliases"), 0);
 	/* the log keeps the cids as they were when merged */
 	assert_sql_text("SELECT group_concat(x, ' ') FROM (SELECT kept_id || ':' || kept_cid"
 			" AS x FROM merges ORDER BY merge_id)", "D:2 D:2 K:1");
@@ -923,7 +882,7 @@ Test(merge, dedupe_state_is_saved_and_read_back)
 	cr_assert_eq(pending, 3);
 	cr_assert_eq(st_dedupe_state_set(db, 60, 0, &err), CRM_EINVAL);
 	st_close(db);
-	cr_assert_eq(sql_int("SELECT count(*) FROM dedupe_state"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM dedupe_state"), 1);
 }
 
 /* ---------------------------------------------------------- migration */
@@ -940,7 +899,7 @@ Test(merge, a_version_1_database_is_migrated_and_merges)
 	cr_assert_eq(sqlite3_exec(raw, script, NULL, NULL, &msg), SQLITE_OK, "%s", msg);
 	sqlite3_close(raw);
 	free(script);
-	cr_assert_eq(sql_int("PRAGMA user_version"), 1);
+	cr_assert_eq(sql_int(db_path, "PRAGMA user_version"), 1);
 	char *v1 = dump_all(NULL);
 
 	/* reading does not migrate */
@@ -950,9 +909,9 @@ Test(merge, a_version_1_database_is_migrated_and_merges)
 	cr_assert(strstr(err.msg, "schema version 1 is older than version 2"), "%s", err.msg);
 
 	db = open_db(ST_OPEN_WRITE);
-	cr_assert_eq(sql_int("PRAGMA user_version"), 2);
+	cr_assert_eq(sql_int(db_path, "PRAGMA user_version"), 2);
 	cr_assert_eq(st_schema_version(), 2);
-	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
 			     " ('merges', 'merge_customers', 'merge_rows', 'merge_fills',"
 			     " 'merge_aliases', 'alias_rows', 'dedupe_state')"), 7);
 	/* every table and row of version 1 as it was */
@@ -966,8 +925,8 @@ Test(merge, a_version_1_database_is_migrated_and_merges)
 	int64_t m = apply1(db, ids, 2);
 	assert_sql_text("SELECT group_concat(alias || '>' || cid, ' ') FROM (SELECT * FROM"
 			" customer_aliases ORDER BY alias)", "A0>1 A2>1");
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE cid = 1"), 2);
-	cr_assert_eq(sql_int("SELECT count(*) FROM merge_rows"), 6);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders WHERE cid = 1"), 2);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM merge_rows"), 6);
 	assert_sound();
 	undo(db, m);
 	free(v2);

@@ -41,47 +41,6 @@ static struct st_db *open_db(int mode)
 	return db;
 }
 
-/* One integer from the database through a separate SQLite connection. */
-static int64_t sql_int(const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-		     sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-/* One text value (copied to out) from the database. */
-static void sql_text(const char *sql, char *out, size_t cap)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-		     sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-	const char *t = (const char *)sqlite3_column_text(st, 0);
-	snprintf(out, cap, "%s", t ? t : "(null)");
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-}
-
-/* Runs SQL that changes the database, through a separate connection. */
-static void sql_exec(const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-	cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, msg ? msg : "");
-	sqlite3_close(db);
-}
-
 static void rec_init(struct ent_record *r, int entity)
 {
 	memset(r, 0, sizeof *r);
@@ -204,32 +163,32 @@ Test(store, creates_and_reopens_at_the_schema_version)
 	struct st_db *db = open_db(ST_OPEN_CREATE);
 	st_close(db);
 	cr_assert_eq(st_schema_version(), 2);
-	cr_assert_eq(sql_int("PRAGMA user_version"), 2);
-	cr_assert_eq(sql_int("PRAGMA application_id"), 0x43524D53);
+	cr_assert_eq(sql_int(db_path, "PRAGMA user_version"), 2);
+	cr_assert_eq(sql_int(db_path, "PRAGMA application_id"), 0x43524D53);
 	char mode[16];
-	sql_text("PRAGMA journal_mode", mode, sizeof mode);
+	sql_text(db_path, "PRAGMA journal_mode", mode, sizeof mode);
 	cr_assert_str_eq(mode, "wal");
 
 	/* orders as generated from the entity table: rid, the ten fields with
 	 * customer_id as cid, import_id */
-	cr_assert_eq(sql_int("SELECT count(*) FROM pragma_table_info('orders')"), 12);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM pragma_table_info('orders')"), 12);
 	char cols[512];
-	sql_text("SELECT group_concat(name || ':' || type || ':' || \"notnull\", ',')"
+	sql_text(db_path, "SELECT group_concat(name || ':' || type || ':' || \"notnull\", ',')"
 		 " FROM pragma_table_info('orders')", cols, sizeof cols);
 	cr_assert_str_eq(cols, "rid:INTEGER:0,order_id:TEXT:1,cid:INTEGER:1,"
 			 "ordered_at:INTEGER:1,amount:INTEGER:1,currency:TEXT:0,"
 			 "channel:TEXT:0,cost:INTEGER:0,items:INTEGER:0,status:TEXT:0,"
 			 "category:TEXT:0,import_id:INTEGER:0");
-	sql_text("SELECT \"table\" || '.' || \"to\" || '<-' || \"from\""
+	sql_text(db_path, "SELECT \"table\" || '.' || \"to\" || '<-' || \"from\""
 		 " FROM pragma_foreign_key_list('orders')", cols, sizeof cols);
 	cr_assert_str_eq(cols, "customers.cid<-cid");
 	/* leads.customer_id is optional: its cid may be NULL */
-	cr_assert_eq(sql_int("SELECT \"notnull\" FROM pragma_table_info('leads')"
+	cr_assert_eq(sql_int(db_path, "SELECT \"notnull\" FROM pragma_table_info('leads')"
 			     " WHERE name = 'cid'"), 0);
 	/* the indexes of every entity with a customer and a time */
-	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 			     " AND name LIKE '%_cid_time'"), 6);
-	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name"
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name"
 			     " IN ('imports', 'import_rejects', 'customer_aliases')"), 3);
 
 	db = open_db(ST_OPEN_WRITE);
@@ -241,14 +200,14 @@ Test(store, creates_and_reopens_at_the_schema_version)
 	db = open_db(ST_OPEN_READ);
 	cr_assert_eq(count(db, CRM_ORDERS), 0);
 	st_close(db);
-	cr_assert_eq(sql_int("PRAGMA user_version"), 2);
+	cr_assert_eq(sql_int(db_path, "PRAGMA user_version"), 2);
 }
 
 Test(store, refuses_newer_foreign_and_missing_databases)
 {
 	struct st_db *db = open_db(ST_OPEN_CREATE);
 	st_close(db);
-	sql_exec("PRAGMA user_version = 3");
+	sql_exec(db_path, "PRAGMA user_version = 3");
 	struct crm_err err = { 0 };
 	for (int mode = ST_OPEN_READ; mode <= ST_OPEN_CREATE; mode++) {
 		db = (struct st_db *)1;
@@ -257,14 +216,14 @@ Test(store, refuses_newer_foreign_and_missing_databases)
 		cr_assert(strstr(err.msg, "schema version 3 is newer than version 2"), "%s", err.msg);
 		cr_assert(strstr(err.msg, db_path), "%s", err.msg);
 	}
-	cr_assert_eq(sql_int("PRAGMA user_version"), 3);   /* left as it was */
+	cr_assert_eq(sql_int(db_path, "PRAGMA user_version"), 3);   /* left as it was */
 
 	/* another program's database */
 	snprintf(db_path, sizeof db_path, "%s/other.db", dir);
-	sql_exec("CREATE TABLE t(x)");
+	sql_exec(db_path, "CREATE TABLE t(x)");
 	cr_assert_eq(st_open(db_path, ST_OPEN_WRITE, &db, &err), CRM_ESCHEMA);
 	cr_assert(strstr(err.msg, "not a crmscope database"), "%s", err.msg);
-	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM sqlite_master"), 1);
 
 	snprintf(db_path, sizeof db_path, "%s/missing.db", dir);
 	cr_assert_eq(st_open(db_path, ST_OPEN_READ, &db, &err), CRM_ENOTFOUND);
@@ -349,7 +308,7 @@ Test(store, inserts_duplicates_and_upserts_with_exact_rows)
 		    "O3|C2|7000|10000|GBP|~|~|~|~|~\n"
 		    "O4|C1|8000|5|~|~|~|~|~|~\n");
 	char ids[128];
-	sql_text("SELECT group_concat(import_id, ',') FROM (SELECT import_id FROM orders"
+	sql_text(db_path, "SELECT group_concat(import_id, ',') FROM (SELECT import_id FROM orders"
 		 " ORDER BY rid)", ids, sizeof ids);
 	char want[512];
 	snprintf(want, sizeof want, "%lld,%lld,%lld,%lld", (long long)import4,
@@ -363,11 +322,11 @@ Test(store, inserts_duplicates_and_upserts_with_exact_rows)
 		 " || duplicates || ',' || rejected || ',' || stubs || ',' || entity ||"
 		 " ',' || source || ',' || (finished_at >= started_at) FROM imports"
 		 " WHERE import_id = %lld", (long long)import2);
-	sql_text(want, counts, sizeof counts);
+	sql_text(db_path, want, counts, sizeof counts);
 	cr_assert_str_eq(counts, "3,2,0,1,0,0,orders,test.csv,1");
 	snprintf(want, sizeof want, "SELECT read || ',' || stored || ',' || updated || ','"
 		 " || duplicates FROM imports WHERE import_id = %lld", (long long)import4);
-	sql_text(want, counts, sizeof counts);
+	sql_text(db_path, want, counts, sizeof counts);
 	cr_assert_str_eq(counts, "3,1,2,0");
 	st_close(db);
 }
@@ -386,7 +345,7 @@ Test(store, upsert_of_customers_keeps_the_cid)
 	finish(w);
 	/* a replace: country is gone, the row and its cid stay */
 	assert_rows(db, CRM_CUSTOMERS, "C1|Ann Smith|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~\n");
-	cr_assert_eq(sql_int("SELECT cid FROM customers WHERE customer_id = 'C1'"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM customers WHERE customer_id = 'C1'"), 1);
 	st_close(db);
 }
 
@@ -430,7 +389,7 @@ Test(store, unknown_customers_become_stubs_unless_strict)
 	cr_assert_eq(put(w, &o2, &stub), ST_INSERTED);
 	cr_assert_eq(stub, 0);           /* the same stub */
 	finish(w);
-	cr_assert_eq(sql_int("SELECT stubs FROM imports"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT stubs FROM imports"), 1);
 	assert_rows(db, CRM_CUSTOMERS, "C9|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~|stub\n");
 
 	/* leads and web events may have no customer: NULL, no stub */
@@ -456,8 +415,8 @@ Test(store, unknown_customers_become_stubs_unless_strict)
 	cr_assert_eq(put(w, &c9, NULL), ST_DUP_IN_FILE);
 	finish(w);
 	assert_rows(db, CRM_CUSTOMERS, "C9|Νίκος|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~\n");
-	cr_assert_eq(sql_int("SELECT cid FROM customers WHERE customer_id = 'C9'"), 1);
-	cr_assert_eq(sql_int("SELECT is_stub FROM customers"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT cid FROM customers WHERE customer_id = 'C9'"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT is_stub FROM customers"), 0);
 
 	/* strict: an unknown customer is refused and nothing is written */
 	w = writer(db, CRM_ORDERS, 0, 1, 0);
@@ -469,7 +428,7 @@ Test(store, unknown_customers_become_stubs_unless_strict)
 	finish(w);
 	cr_assert_eq(count(db, CRM_ORDERS), 3);
 	cr_assert_eq(count(db, CRM_CUSTOMERS), 1);
-	cr_assert_eq(sql_int("SELECT rejected FROM imports ORDER BY import_id DESC"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT rejected FROM imports ORDER BY import_id DESC"), 1);
 	assert_rows(db, CRM_ORDERS, "O1|C9|100|10|~|~|~|~|~|~\nO2|C9|200|20|~|~|~|~|~|~\n"
 		    "O4|C9|400|40|~|~|~|~|~|~\n");
 	st_close(db);
@@ -485,7 +444,7 @@ Test(store, aliases_route_to_the_merged_customer)
 	finish(w);
 	st_close(db);
 	/* as the dedupe merge will leave it: OLD7 was merged into C1 */
-	sql_exec("INSERT INTO customer_aliases(alias, cid) VALUES('OLD7', 1)");
+	sql_exec(db_path, "INSERT INTO customer_aliases(alias, cid) VALUES('OLD7', 1)");
 
 	db = open_db(ST_OPEN_WRITE);
 	w = writer(db, CRM_ORDERS, 0, 1, 0);   /* strict: an alias is no unknown */
@@ -504,7 +463,7 @@ Test(store, aliases_route_to_the_merged_customer)
 	cr_assert_eq(put(w, &c1, NULL), ST_UPDATED);
 	finish(w);
 	cr_assert_eq(count(db, CRM_CUSTOMERS), 2);
-	cr_assert_eq(sql_int("SELECT count(*) FROM customers WHERE customer_id = 'OLD7'"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM customers WHERE customer_id = 'OLD7'"), 0);
 	st_close(db);
 }
 
@@ -665,7 +624,7 @@ Test(store, stats_of_a_small_hand_made_set)
 	cr_assert_eq(s.reason_n[1], 1);
 	cr_assert_str_eq(s.reason[2], "out_of_range");
 	cr_assert_eq(s.reason_n[2], 1);
-	cr_assert_eq(sql_int("SELECT count(*) FROM import_rejects"), 4);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM import_rejects"), 4);
 
 	/* customers scan in cid order; a callback's status stops the scan */
 	assert_rows(db, CRM_CUSTOMERS,
@@ -716,7 +675,7 @@ Test(store, an_aborted_writer_keeps_only_committed_batches)
 	assert_rows(db, CRM_CUSTOMERS, "U0|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~|stub\n"
 		    "U1|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~|stub\n"
 		    "U2|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~|stub\n");
-	cr_assert_eq(sql_int("SELECT count(*) FROM imports WHERE finished_at IS NULL"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM imports WHERE finished_at IS NULL"), 1);
 
 	/* nothing committed: nothing stored */
 	w = writer(db, CRM_ORDERS, 0, 0, 0);
@@ -783,9 +742,9 @@ Test(store, a_killed_writer_leaves_whole_batches_and_a_rerun_completes_it)
 	/* the bulk load into an empty table dropped the (cid, time) and natural
 	 * key indexes at its third batch (20,000 rows inserted; store.c
 	 * DEFER_INDEX_MIN_ROWS) */
-	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE name ="
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM sqlite_master WHERE name ="
 			     " 'orders_cid_time'"), 0);
-	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE name ="
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM sqlite_master WHERE name ="
 			     " 'orders_key'"), 0);
 
 	/* reopening for writing recovers the WAL and rebuilds the (cid, time)
@@ -797,15 +756,15 @@ Test(store, a_killed_writer_leaves_whole_batches_and_a_rerun_completes_it)
 	cr_assert_eq(stored % KILL_BATCH, 0, "%lld orders: half a batch",
 		     (long long)stored);
 	char ok[64];
-	sql_text("PRAGMA integrity_check", ok, sizeof ok);
+	sql_text(db_path, "PRAGMA integrity_check", ok, sizeof ok);
 	cr_assert_str_eq(ok, "ok");
-	cr_assert_eq(sql_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
-	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE name ="
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM sqlite_master WHERE name ="
 			     " 'orders_cid_time'"), 1);
-	cr_assert_eq(sql_int("SELECT count(*) FROM sqlite_master WHERE name ="
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM sqlite_master WHERE name ="
 			     " 'orders_key'"), 1);
 	/* the stored orders are the first ones, whole */
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE order_id < 'K030000'"),
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders WHERE order_id < 'K030000'"),
 		     3 * KILL_BATCH);
 
 	struct st_writer *w = writer(db, CRM_ORDERS, 0, 0, KILL_BATCH);
@@ -824,12 +783,12 @@ Test(store, a_killed_writer_leaves_whole_batches_and_a_rerun_completes_it)
 	cr_assert_eq(n_ins, KILL_ORDERS - stored);
 	cr_assert_eq(count(db, CRM_ORDERS), KILL_ORDERS);
 	cr_assert_eq(count(db, CRM_CUSTOMERS), 997);
-	cr_assert_eq(sql_int("SELECT count(DISTINCT order_id) FROM orders"), KILL_ORDERS);
+	cr_assert_eq(sql_int(db_path, "SELECT count(DISTINCT order_id) FROM orders"), KILL_ORDERS);
 	/* order K054321: customer KC(54321 mod 997 = 483), amount 100 + 54321 */
-	cr_assert_eq(sql_int("SELECT amount FROM orders JOIN customers USING (cid)"
+	cr_assert_eq(sql_int(db_path, "SELECT amount FROM orders JOIN customers USING (cid)"
 			     " WHERE order_id = 'K054321' AND customer_id = 'KC483'"), 54421);
 	st_close(db);
-	sql_text("PRAGMA integrity_check", ok, sizeof ok);
+	sql_text(db_path, "PRAGMA integrity_check", ok, sizeof ok);
 	cr_assert_str_eq(ok, "ok");
 }
 
@@ -841,7 +800,7 @@ static int64_t has_index(const char *name)
 	char sql[160];
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 		 " AND name = '%s'", name);
-	return sql_int(sql);
+	return sql_int(db_path, sql);
 }
 
 static struct ent_record bulk_order(int i, char *id, char *cust)
@@ -899,11 +858,11 @@ Test(store, a_bulk_import_finds_repeated_keys_without_its_key_index)
 	cr_assert_eq(has_index("orders_cid_time"), 1);
 	/* 1,000 + 30,000 + "P5\0" */
 	cr_assert_eq(count(db, CRM_ORDERS), 31001);
-	cr_assert_eq(sql_int("SELECT count(DISTINCT order_id) FROM orders"), 31001);
-	cr_assert_eq(sql_int("SELECT stored FROM imports WHERE import_id = 2"), 30001);
-	cr_assert_eq(sql_int("SELECT duplicates FROM imports WHERE import_id = 2"), 5);
+	cr_assert_eq(sql_int(db_path, "SELECT count(DISTINCT order_id) FROM orders"), 31001);
+	cr_assert_eq(sql_int(db_path, "SELECT stored FROM imports WHERE import_id = 2"), 30001);
+	cr_assert_eq(sql_int(db_path, "SELECT duplicates FROM imports WHERE import_id = 2"), 5);
 	char ok[64];
-	sql_text("PRAGMA integrity_check", ok, sizeof ok);
+	sql_text(db_path, "PRAGMA integrity_check", ok, sizeof ok);
 	cr_assert_str_eq(ok, "ok");
 
 	/* a rerun is all duplicates, found through the rebuilt index: nothing is
@@ -947,9 +906,9 @@ Test(store, a_bulk_upsert_updates_rows_found_by_the_loaded_keys)
 	cr_assert_eq(has_index("orders_key"), 0);
 	finish(w);
 	cr_assert_eq(has_index("orders_key"), 1);
-	cr_assert_eq(sql_int("SELECT amount FROM orders WHERE order_id = 'B000007'"), 777);
+	cr_assert_eq(sql_int(db_path, "SELECT amount FROM orders WHERE order_id = 'B000007'"), 777);
 	/* B000008 kept its amount 5 + 8 */
-	cr_assert_eq(sql_int("SELECT amount FROM orders WHERE order_id = 'B000008'"), 13);
+	cr_assert_eq(sql_int(db_path, "SELECT amount FROM orders WHERE order_id = 'B000008'"), 13);
 	cr_assert_eq(count(db, CRM_ORDERS), 49999);
 	st_close(db);
 }
@@ -966,7 +925,7 @@ Test(store, a_bulk_import_learns_rows_that_another_connection_wrote)
 	cr_assert_eq(has_index("orders_key"), 0);
 	/* between two batches, another program adds an order (the index is
 	 * gone, so nothing stops it) and deletes one this import stored */
-	sql_exec("INSERT INTO orders(order_id, cid, ordered_at, amount)"
+	sql_exec(db_path, "INSERT INTO orders(order_id, cid, ordered_at, amount)"
 		 " SELECT 'R1', cid, 1, 1 FROM customers LIMIT 1;"
 		 " DELETE FROM orders WHERE order_id = 'B000003';");
 	/* the next batch starts by learning that: R1 is a duplicate stored by
@@ -979,7 +938,7 @@ Test(store, a_bulk_import_learns_rows_that_another_connection_wrote)
 	cr_assert_eq(put(w, &b4, NULL), ST_DUP_IN_FILE);
 	finish(w);
 	cr_assert_eq(count(db, CRM_ORDERS), 25001);
-	cr_assert_eq(sql_int("SELECT count(DISTINCT order_id) FROM orders"), 25001);
+	cr_assert_eq(sql_int(db_path, "SELECT count(DISTINCT order_id) FROM orders"), 25001);
 	st_close(db);
 }
 
@@ -999,7 +958,7 @@ Test(store, another_writer_builds_the_dropped_key_index_and_the_bulk_import_keep
 	struct crm_err err = { 0 };
 	cr_assert_eq(st_open(db_path, ST_OPEN_WRITE, &db2, &err), CRM_OK, "%s", err.msg);
 	cr_assert_eq(has_index("orders_key"), 1, "st_open builds a missing key index");
-	sql_exec("DROP INDEX orders_key");
+	sql_exec(db_path, "DROP INDEX orders_key");
 	struct st_writer *w2 = writer(db2, CRM_ORDERS, 0, 0, 0);
 	struct ent_record b9 = bulk_order(9, id, cust);
 	cr_assert_eq(put(w2, &b9, NULL), ST_DUPLICATE);
@@ -1015,7 +974,7 @@ Test(store, another_writer_builds_the_dropped_key_index_and_the_bulk_import_keep
 	cr_assert_eq(put(w, &b30000, NULL), ST_DUP_IN_FILE);
 	finish(w);
 	cr_assert_eq(count(db, CRM_ORDERS), 25002);
-	cr_assert_eq(sql_int("SELECT count(DISTINCT order_id) FROM orders"), 25002);
+	cr_assert_eq(sql_int(db_path, "SELECT count(DISTINCT order_id) FROM orders"), 25002);
 	st_close(db);
 }
 
@@ -1066,30 +1025,30 @@ Test(store, a_piped_bulk_import_gives_every_outcome_at_once_and_stores_in_order)
 	cr_assert_eq(stubs, 500);
 	cr_assert_eq(count(db, CRM_CUSTOMERS), 500);
 	cr_assert_eq(count(db, CRM_ORDERS), 30000);
-	cr_assert_eq(sql_int("SELECT stored FROM imports"), 30000);
-	cr_assert_eq(sql_int("SELECT duplicates FROM imports"), 3);
-	cr_assert_eq(sql_int("SELECT stubs FROM imports"), 500);
+	cr_assert_eq(sql_int(db_path, "SELECT stored FROM imports"), 30000);
+	cr_assert_eq(sql_int(db_path, "SELECT duplicates FROM imports"), 3);
+	cr_assert_eq(sql_int(db_path, "SELECT stubs FROM imports"), 500);
 	/* row ids in the order given: order i is row i + 1, before and after the
 	 * pipe started; cids in the order customers first came: QCk is k + 1 */
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE rid = amount + 1"), 30000);
-	cr_assert_eq(sql_int("SELECT count(*) FROM customers"
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders WHERE rid = amount + 1"), 30000);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM customers"
 			     " WHERE customer_id = 'QC' || (cid - 1)"), 500);
 	/* every order's customer is QC(i mod 500), with i its amount */
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders JOIN customers USING (cid)"
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders JOIN customers USING (cid)"
 			     " WHERE customer_id = 'QC' || (amount % 500)"), 30000);
 	/* EUR on every third: 0, 3, ..., 29997 */
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE currency = 'EUR'"
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders WHERE currency = 'EUR'"
 			     " AND amount % 3 = 0"), 10000);
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE currency IS NULL"), 20000);
-	cr_assert_eq(sql_int("SELECT length(order_id) FROM orders WHERE amount = 26000"), 200);
-	cr_assert_eq(sql_int("SELECT length(category) FROM orders WHERE amount = 26000"), 300);
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE category IS NOT NULL"), 1);
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE order_id = 'Q26000'"), 0);
-	cr_assert_eq(sql_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders WHERE currency IS NULL"), 20000);
+	cr_assert_eq(sql_int(db_path, "SELECT length(order_id) FROM orders WHERE amount = 26000"), 200);
+	cr_assert_eq(sql_int(db_path, "SELECT length(category) FROM orders WHERE amount = 26000"), 300);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders WHERE category IS NOT NULL"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders WHERE order_id = 'Q26000'"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	cr_assert_eq(has_index("orders_key"), 1);
 	cr_assert_eq(has_index("orders_cid_time"), 1);
 	char ok[64];
-	sql_text("PRAGMA integrity_check", ok, sizeof ok);
+	sql_text(db_path, "PRAGMA integrity_check", ok, sizeof ok);
 	cr_assert_str_eq(ok, "ok");
 	st_close(db);
 }
@@ -1119,8 +1078,8 @@ Test(store, a_piped_bulk_import_refuses_unknown_customers_when_strict)
 	finish(w);
 	cr_assert_eq(count(db, CRM_ORDERS), 25001);
 	cr_assert_eq(count(db, CRM_CUSTOMERS), 500);
-	cr_assert_eq(sql_int("SELECT rid FROM orders WHERE order_id = 'Q25000'"), 25001);
-	cr_assert_eq(sql_int("SELECT rejected FROM imports WHERE entity = 'orders'"), 1);
+	cr_assert_eq(sql_int(db_path, "SELECT rid FROM orders WHERE order_id = 'Q25000'"), 25001);
+	cr_assert_eq(sql_int(db_path, "SELECT rejected FROM imports WHERE entity = 'orders'"), 1);
 	st_close(db);
 }
 
@@ -1129,7 +1088,7 @@ Test(store, a_failed_piped_insert_fails_the_writer_and_keeps_committed_batches)
 	st_close(open_db(ST_OPEN_CREATE));
 	/* a trigger refuses order BAD: SQLite fails its INSERT on the pipe's
 	 * thread, after st_put has answered */
-	sql_exec("CREATE TRIGGER no_bad BEFORE INSERT ON orders WHEN NEW.order_id = 'BAD'"
+	sql_exec(db_path, "CREATE TRIGGER no_bad BEFORE INSERT ON orders WHEN NEW.order_id = 'BAD'"
 		 " BEGIN SELECT RAISE(ABORT, 'bad order'); END");
 	struct st_db *db = open_db(ST_OPEN_WRITE);
 	struct st_writer *w = writer(db, CRM_ORDERS, 0, 0, 5000);
@@ -1158,7 +1117,7 @@ Test(store, a_failed_piped_insert_fails_the_writer_and_keeps_committed_batches)
 	/* the five committed batches stay, the sixth is rolled back; the
 	 * dropped indexes are built again */
 	cr_assert_eq(count(db, CRM_ORDERS), 25000);
-	cr_assert_eq(sql_int("SELECT count(*) FROM orders WHERE order_id = 'BAD'"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders WHERE order_id = 'BAD'"), 0);
 	cr_assert_eq(has_index("orders_key"), 1);
 	cr_assert_eq(has_index("orders_cid_time"), 1);
 	st_close(db);
