@@ -694,3 +694,52 @@ Test(parallel, repeated_keys_are_quarantined_as_in_the_store)
 	free(csv[0]);
 	free(csv[1]);
 }
+
+/* Ids that are numbers are checked by value (a bit each, load.c), others
+ * by hash; the two never meet, as a number's text is one exact spelling.
+ * 20,000 orders with ids 1..20000 on one and on two threads, then at the
+ * end: "100" again (a repeat met in another part than its first, on two
+ * threads), "0100" (not "100": a key of its own), "300000000" twice (a
+ * number above the bitmap's range, checked by hash: the second is the
+ * repeat) and "20000" three times more (three repeats). Expected: read
+ * 20,000 + 7 = 20,007; duplicate_in_file 1 + 1 + 3 = 5; stored 20,002. */
+Test(parallel, number_ids_are_checked_by_value)
+{
+	char path[512], rej[512];
+	snprintf(path, sizeof path, "%s/numbers.csv", dir);
+	snprintf(rej, sizeof rej, "%s/numbers.rejects.csv", dir);
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	fputs("order_id,customer_id,order_date,amount,channel\n", f);
+	for (int i = 1; i <= 20000; i++)
+		fprintf(f, "%d,%d,2023-%02d-%02d,%d.%02d,web\n", i, i % 997, 1 + i % 12, 1 + i % 28,
+			i % 50, i % 100);
+	fputs("100,5,2024-01-01,1.00,web\n0100,5,2024-01-02,1.00,web\n"
+	      "300000000,6,2024-01-03,2.00,web\n300000000,6,2024-01-04,2.00,web\n"
+	      "20000,7,2024-01-05,3.00,web\n20000,7,2024-01-06,3.00,web\n"
+	      "20000,8,2024-01-07,3.00,web\n", f);
+	fclose(f);
+	const int threads[] = { 1, 2 };
+	for (size_t t = 0; t < 2; t++) {
+		struct ing_summary s;
+		struct crm_dataset *ds = load(path, threads[t], 0, rej, &s);
+		cr_assert_eq(s.read, 20007);
+		cr_assert_eq(s.reasons[R_DUP_IN_FILE], 5, "threads %d: %lld", threads[t],
+			     (long long)s.reasons[R_DUP_IN_FILE]);
+		cr_assert_eq(s.stored, 20002);
+		cr_assert_eq(ds->t[CRM_ORDERS].n, (size_t)20002);
+		/* the repeats are the later lines: 20,002 is "100" again (the
+		 * header is line 1, order i line i + 1; "0100" is 20,003), 20,005
+		 * the second "300000000", 20,006-20,008 the three "20000"s */
+		char *text = read_file(rej, NULL);
+		const long lines[] = { 20002, 20005, 20006, 20007, 20008 };
+		for (size_t k = 0; k < 5; k++) {
+			char want[64];
+			snprintf(want, sizeof want, "\n%ld,duplicate_in_file,", lines[k]);
+			cr_assert_not_null(strstr(text, want), "threads %d: no reject at line %ld",
+					   threads[t], lines[k]);
+		}
+		free(text);
+		crm_dataset_free(ds);
+	}
+}

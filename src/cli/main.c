@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/trace.h"
 #include "core/entity.h"
 #include "core/err.h"
 #include "core/money.h"
@@ -253,10 +254,13 @@ static int cmd_customers(int argc, char **argv)
 	struct rpt_customer_rows sel = { NULL, 0 };
 	FILE *out = stdout;
 	int status = 1;
+	crm_trace("start");
 	if (load_dataset(inputs, n_in, &a, &ds, &err) != CRM_OK)
 		goto done;
+	crm_trace("loaded");
 	if (crm_summary_compute(ds, &so, &sum, &err) != CRM_OK)
 		goto done;
+	crm_trace("summary");
 	int need = wide || stage >= 0 || sort || limit;
 	struct rpt_customer_extra extra = { NULL, NULL, NULL };
 	if (wide || stage >= 0) {
@@ -275,6 +279,7 @@ static int cmd_customers(int argc, char **argv)
 	const struct rpt_customer_extra *x = wide ? &extra : NULL;
 	int rc = json ? rpt_customers_table_json(ds, sum, &so, x, need ? &sel : NULL, out, &err)
 		      : rpt_customers_table_csv(ds, sum, &so, x, need ? &sel : NULL, out, &err);
+	crm_trace("written");
 	if (rc == CRM_OK)
 		status = 0;
 done:
@@ -290,6 +295,7 @@ done:
 	free(values);
 	free(sum);
 	crm_dataset_free(ds);
+	crm_trace("freed");
 	return status;
 }
 

@@ -29,6 +29,25 @@ struct strmap {
 /* A 64-bit hash of p[0..n), never 0. The same in every process. */
 uint64_t strmap_hash(const char *p, size_t n);
 
+/* The value of p[0..n) when it is a decimal number as people write it: 1 to
+ * 9 digits, no leading zero but in "0" itself; else -1. Two keys with a
+ * value are equal exactly when their values are, so maps of identifiers
+ * may keep such keys by value (in an array or a bitmap) and every other
+ * key by hash. */
+static inline int64_t strmap_number(const char *p, size_t n)
+{
+	if (n == 0 || n > 9 || (p[0] == '0' && n > 1))
+		return -1;
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned dg = (unsigned)(unsigned char)p[i] - '0';
+		if (dg > 9)
+			return -1;
+		v = v * 10 + dg;
+	}
+	return v;
+}
+
 /* An empty map with room for about expect keys before it grows.
  * 0, or -1 on ENOMEM (then m needs no strmap_fini, which is harmless). */
 int strmap_init(struct strmap *m, size_t expect);

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/trace.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/strmap.h"
@@ -113,7 +114,7 @@ struct cmap {
 #define HOLD_KEY 48               /* longer ids are looked up at once */
 
 struct held {
-	int64_t v;                /* key_number of the key */
+	int64_t v;                /* strmap_number of the key */
 	uint64_t h;               /* its hash, 0 if not computed */
 	uint32_t row;             /* the row of t[entity] that waits for it */
 	uint8_t entity;
@@ -312,22 +313,6 @@ static uint32_t cmap_tag(uint64_t h, size_t n)
 	return (uint32_t)(h >> 32) << 8 | (uint32_t)(n < 255 ? n : 255);
 }
 
-/* The value of p[0..n) when it is a decimal number as people write it: 1 to
- * 9 digits, no leading zero but in "0" itself. Else -1. */
-static int64_t key_number(const char *p, size_t n)
-{
-	if (n == 0 || n > 9 || (p[0] == '0' && n > 1))
-		return -1;
-	int64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned dg = (unsigned)(unsigned char)p[i] - '0';
-		if (dg > 9)
-			return -1;
-		v = v * 10 + dg;
-	}
-	return v;
-}
-
 /* Looks key p[0..n) (hash h) up in the hash part: its provisional id, or -1
  * with *slot the empty slot where it would go. */
 static int64_t hash_find(const struct cmap *m, const char *p, size_t n, uint64_t h,
@@ -368,7 +353,7 @@ static int cmap_regrow(struct cmap *m, size_t n_values, size_t cap)
 				continue;
 			size_t len;
 			const char *k = strs_get(&m->keys, m->slots[i].pid, &len);
-			int64_t v = key_number(k, len);
+			int64_t v = strmap_number(k, len);
 			stay += !(v >= 0 && (size_t)v < n_values);
 		}
 		while (cap > 1024 && stay * 4 < cap)
@@ -398,7 +383,7 @@ static int cmap_regrow(struct cmap *m, size_t n_values, size_t cap)
 		uint32_t pid = m->slots[i].pid;
 		size_t len;
 		const char *k = strs_get(&m->keys, pid, &len);
-		int64_t v = key_number(k, len);
+		int64_t v = strmap_number(k, len);
 		if (v >= 0 && (size_t)v < n_values) {
 			m->by_value[v] = pid + 1;
 			continue;
@@ -423,7 +408,7 @@ static int cmap_regrow(struct cmap *m, size_t n_values, size_t cap)
  * (up to 4 MB of it); above, while they fill at least about half of it. */
 #define ARRAY_FREE ((size_t)1 << 20)
 
-/* Finds key p[0..n) (n > 0), whose key_number is v and hash h (0: not
+/* Finds key p[0..n) (n > 0), whose strmap_number is v and hash h (0: not
  * computed yet), or adds it as provisional id m->n. Returns 0, or -1 when
  * out of memory or past MAX_ROWS keys (the map unchanged). */
 static int cmap_ref(struct cmap *m, const char *p, size_t n, int64_t v, uint64_t h,
@@ -481,7 +466,7 @@ static int cmap_ref(struct cmap *m, const char *p, size_t n, int64_t v, uint64_t
 	return 0;
 }
 
-/* Finds or adds customer_id p[0..n) (n > 0; key_number v, hash h or 0);
+/* Finds or adds customer_id p[0..n) (n > 0; strmap_number v, hash h or 0);
  * *pid is its provisional id. by_ref: a reference (not a customers record)
  * names it. */
 static int customer_ref(struct ds_builder *b, const char *p, size_t n, int64_t v,
@@ -515,7 +500,7 @@ static void hold(struct ds_builder *b, int entity, size_t row, const char *p, si
 {
 	struct held *x = &b->held[(b->held_first + b->n_held) % HOLD];
 	const struct cmap *m = &b->cust;
-	x->v = key_number(p, n);
+	x->v = strmap_number(p, n);
 	x->h = 0;
 	if (x->v >= 0 && (size_t)x->v < m->n_values) {
 		__builtin_prefetch(&m->by_value[x->v]);
@@ -742,7 +727,7 @@ int ds_builder_add(struct ds_builder *b, const struct ent_record *rec,
 	if (has_ref && !defer) {
 		int added = 0;
 		int by_ref = rec->entity != CRM_CUSTOMERS;
-		if (customer_ref(b, ref->s, ref->n, key_number(ref->s, ref->n), 0, by_ref, &pid,
+		if (customer_ref(b, ref->s, ref->n, strmap_number(ref->s, ref->n), 0, by_ref, &pid,
 				 &added) != 0)
 			goto nomem;
 		if (rec->entity == CRM_CUSTOMERS) {
@@ -927,7 +912,7 @@ int ds_builder_merge(struct ds_builder *dst, struct ds_builder *src,
 		const char *k = strs_get(&src->cust.keys, p, &len);
 		int added;
 		int by_ref = (src->cust_state[p] & CUST_BY_REF) != 0;
-		if (customer_ref(dst, k, len, key_number(k, len), 0, by_ref, &pid_of[p], &added) != 0)
+		if (customer_ref(dst, k, len, strmap_number(k, len), 0, by_ref, &pid_of[p], &added) != 0)
 			goto done;
 		n_stubs += added && by_ref;
 	}
@@ -1734,6 +1719,7 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 		parts[j].perm = perm;
 	}
 	run_jobs(count_part, parts, sizeof parts[0], n_parts);
+	crm_trace("layout: count_part");
 	uint64_t pos = 0;
 	for (size_t c = 0; c < nb; c++) {
 		size_t id = c < n_customers ? order[c] : n_customers;
@@ -1746,6 +1732,7 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 	}
 	start[nb] = pos;
 	run_jobs(place_part, parts, sizeof parts[0], n_parts);
+	crm_trace("layout: place_part");
 	free(cnt);
 	cnt = NULL;
 
@@ -1765,6 +1752,7 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 		parts[j].n_scol = n_scol;
 	}
 	run_jobs(order_part, parts, sizeof parts[0], k);
+	crm_trace("layout: order_part");
 	for (size_t j = 0; j < k; j++)
 		if (parts[j].rc != 0)
 			goto done;
@@ -1796,6 +1784,7 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 	for (size_t j = 0; j < k; j++)
 		parts[j].customer = out->customer;
 	run_jobs(fill_part, parts, sizeof parts[0], k);
+	crm_trace("layout: fill_part");
 	if (d->customer_field >= 0) {
 		/* the first n_customers + 1 starts are the offsets (crmscope.h) */
 		out->by_customer = start;
@@ -1906,6 +1895,7 @@ int ds_builder_finish(struct ds_builder *b, struct crm_dataset **out,
 	b->cust.by_value = NULL;
 	if (finish_customers(b, order, ds) != 0)
 		goto done;
+	crm_trace("customers laid out");
 	size_t k = n_cores();
 	for (int e = 0; e < CRM_N_ENTITIES; e++) {
 		if (e == CRM_CUSTOMERS)
@@ -1913,6 +1903,7 @@ int ds_builder_finish(struct ds_builder *b, struct crm_dataset **out,
 		struct btable *bt = &b->t[e];
 		if (finish_events(bt, order, n, k, &ds->t[e]) != 0)
 			goto done;
+	crm_trace("events laid out");
 		btable_fini(bt);
 	}
 	rc = CRM_OK;

@@ -3,10 +3,12 @@
  * into parts, one per thread (ing_import), merged back in file order. */
 #include "data/load.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/trace.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/strmap.h"
@@ -91,8 +93,23 @@ struct keylog {
 	size_t n, cap;
 };
 
+/* Keys that are numbers (strmap_number) below NUMSET_BITS, by value: a bit
+ * each instead of a hash of 8 bytes, and a repeat is known when it is met.
+ * The words are allocated zeroed and whole on the first number; pages no
+ * key touches are never backed (ids 1..10M touch 1.25 MB). Whether a key is
+ * kept here or hashed depends on the key alone, so a key is always met in
+ * the same place. */
+#define NUMSET_BITS ((size_t)1 << 28)
+
+struct numset {
+	uint64_t *w;              /* NUMSET_BITS / 64 words, or NULL */
+	size_t lo, hi;            /* the words touched: [lo, hi) */
+	struct keylog rep;        /* values met again (a value met k times: k - 1) */
+};
+
 struct loader {
 	struct keylog log[CRM_N_ENTITIES]; /* pass 1: every key's hash, by entity */
+	struct numset nums[CRM_N_ENTITIES]; /* pass 1: keys that are numbers, by entity */
 	const uint64_t *cand;     /* exact pass: sorted candidate hashes */
 	size_t n_cand;
 	int exact_all;            /* exact pass over every key (standard input) */
@@ -105,6 +122,7 @@ struct lsink {
 	struct ds_builder *b;
 	struct loader *l;
 	struct keylog log;        /* pass 1 parts: hashes of this part's keys */
+	struct numset nums;       /* pass 1 parts: this part's keys that are numbers */
 	int entity;
 	int part;                 /* 1: a fork (its log is joined into the parent's) */
 	struct buf key;           /* scratch for the key bytes */
@@ -139,17 +157,32 @@ static int key_bytes(const struct ent_record *rec, struct buf *b)
  * every record of the entity. A key of one text field (every entity with
  * an id) is hashed as it stands, without copying; b is then left empty,
  * else it holds the key bytes. Returns as key_bytes. */
-static int key_hash(const struct ent_record *rec, struct buf *b, uint64_t *h)
+/* The record's key when it is the entity's id alone (every entity with an
+ * id), else NULL. */
+static const struct ent_value *id_key(const struct ent_record *rec)
 {
 	const struct ent_desc *d = ent_get(rec->entity);
-	if (d->id_field >= 0 && d->key[0] == d->id_field && d->key[1] < 0 && !d->key_has_seq) {
-		const struct ent_value *v = &rec->v[d->id_field];
+	if (d->id_field >= 0 && d->key[0] == d->id_field && d->key[1] < 0 && !d->key_has_seq)
+		return &rec->v[d->id_field];
+	return NULL;
+}
+
+/* The hash of an id key p[0..n) of entity e, never 0: the entity mixed in,
+ * as the same id in two entities is no repeat. */
+static uint64_t id_hash(int e, const char *p, size_t n)
+{
+	uint64_t x = strmap_hash(p, n) ^ ((uint64_t)(e + 1) * UINT64_C(0x9E3779B97F4A7C15));
+	return x ? x : 1;
+}
+
+static int key_hash(const struct ent_record *rec, struct buf *b, uint64_t *h)
+{
+	const struct ent_value *v = id_key(rec);
+	if (v) {
 		b->len = 0;
 		if (!v->set)
 			return 0;
-		/* the entity mixed in: the same id in two entities is no repeat */
-		uint64_t x = strmap_hash(v->s, v->n) ^ ((uint64_t)(rec->entity + 1) * UINT64_C(0x9E3779B97F4A7C15));
-		*h = x ? x : 1;
+		*h = id_hash(rec->entity, v->s, v->n);
 		return 1;
 	}
 	int has = key_bytes(rec, b);
@@ -189,6 +222,63 @@ static int keylog_append(struct keylog *dst, const struct keylog *src)
 	return 0;
 }
 
+/* Adds number v (< NUMSET_BITS) to g. 0, or -1 on ENOMEM. */
+static int numset_add(struct numset *g, uint64_t v)
+{
+	if (!g->w) {
+		if (!(g->w = calloc(NUMSET_BITS / 64, sizeof *g->w)))
+			return -1;
+		g->lo = SIZE_MAX;
+	}
+	size_t k = (size_t)(v >> 6);
+	uint64_t bit = UINT64_C(1) << (v & 63);
+	if (k < g->lo)
+		g->lo = k;
+	if (k >= g->hi)
+		g->hi = k + 1;
+	if (g->w[k] & bit)
+		return keylog_push(&g->rep, v);
+	g->w[k] |= bit;
+	return 0;
+}
+
+static void numset_fini(struct numset *g)
+{
+	free(g->w);
+	free(g->rep.h);
+	*g = (struct numset){ 0 };
+}
+
+/* Adds src's numbers to dst (src left empty): the values in both are
+ * repeats. 0, or -1 on ENOMEM. */
+static int numset_merge(struct numset *dst, struct numset *src)
+{
+	int rc = 0;
+	if (!src->w) {
+		rc = keylog_append(&dst->rep, &src->rep);
+	} else if (!dst->w) {
+		struct keylog rep = dst->rep;
+		*dst = *src;
+		*src = (struct numset){ 0 };
+		src->rep = rep;       /* dst's earlier repeats, if any, follow */
+		rc = keylog_append(&dst->rep, &src->rep);
+	} else {
+		for (size_t k = src->lo; k < src->hi && rc == 0; k++) {
+			for (uint64_t r = dst->w[k] & src->w[k]; r && rc == 0; r &= r - 1)
+				rc = keylog_push(&dst->rep, (uint64_t)k << 6 | (uint64_t)__builtin_ctzll(r));
+			dst->w[k] |= src->w[k];
+		}
+		if (src->lo < dst->lo)
+			dst->lo = src->lo;
+		if (src->hi > dst->hi)
+			dst->hi = src->hi;
+		if (rc == 0)
+			rc = keylog_append(&dst->rep, &src->rep);
+	}
+	numset_fini(src);
+	return rc;
+}
+
 static int is_candidate(const struct loader *l, uint64_t h)
 {
 	size_t lo = 0, hi = l->n_cand;
@@ -215,6 +305,13 @@ static int lsink_put(void *ctx, const struct ent_record *rec, int *outcome,
 	*outcome = ING_INSERTED;
 	*stub_created = 0;
 	if (rec->entity != CRM_CUSTOMERS) {
+		const struct ent_value *id = id_key(rec);
+		int64_t num = id && id->set && !l->cand && !l->exact_all ? strmap_number(id->s, id->n) : -1;
+		if (num >= 0 && (size_t)num < NUMSET_BITS) {
+			if (numset_add(&s->nums, (uint64_t)num))
+				return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+			return ds_builder_add(s->b, rec, 0, NULL, err);
+		}
 		int has = key_hash(rec, &s->key, &h);
 		if (has < 0)
 			return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
@@ -244,6 +341,7 @@ static void lsink_free(struct lsink *s)
 	if (!s)
 		return;
 	free(s->log.h);
+	numset_fini(&s->nums);
 	buf_fini(&s->key);
 	if (s->part)
 		ds_builder_free(s->b);
@@ -278,6 +376,8 @@ static int lsink_join(void *ctx, void *part, int64_t *stubs, struct crm_err *err
 		s->log = p->log;
 		p->log = (struct keylog){ 0 };
 	} else if (keylog_append(&s->log, &p->log))
+		rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+	if (rc == CRM_OK && numset_merge(&s->nums, &p->nums))
 		rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
 	struct ds_builder *b = p->b;
 	p->b = NULL;
@@ -398,6 +498,15 @@ static int gather_candidates(struct loader *l, struct crm_err *err)
 		if (find_repeats(&l->log[e], &cand, &n) ||
 		    keylog_append(&all, &(struct keylog){ cand, n, n }))
 			rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+		/* a number met again: the hash its text has in the exact pass */
+		const struct keylog *rep = &l->nums[e].rep;
+		for (size_t i = 0; i < rep->n && rc == CRM_OK; i++) {
+			char text[24];
+			int len = snprintf(text, sizeof text, "%" PRIu64, rep->h[i]);
+			if (keylog_push(&all, id_hash(e, text, (size_t)len)))
+				rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+		}
+		numset_fini(&l->nums[e]);
 		free(cand);
 		free(l->log[e].h);
 		l->log[e] = (struct keylog){ 0 };
@@ -463,17 +572,23 @@ static int load_pass(const struct ds_file *files, size_t n_files, const uint32_t
 			goto done;
 		}
 		top.log.n = 0;
+		if (numset_merge(&l->nums[o.entity], &top.nums)) {
+			rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+			goto done;
+		}
 	}
 	if (first) {
 		/* before the layout, whose copies are the peak of memory */
 		if ((rc = gather_candidates(l, err)) != CRM_OK || l->cand)
 			goto done;
+		crm_trace("joined, keys checked");
 	}
 	rc = ds_builder_finish(top.b, out, err);
 	top.b = NULL;
 done:
 	ds_builder_free(top.b);
 	free(top.log.h);
+	numset_fini(&top.nums);
 	buf_fini(&top.key);
 	return rc;
 }
@@ -515,8 +630,10 @@ int ds_load_files(const struct ds_file *files, size_t n_files,
 	seen = 1;
 	rc = load_pass(files, n_files, keep, projected, &l, 1, sums, out, err);
 done:
-	for (int e = 0; e < CRM_N_ENTITIES; e++)
+	for (int e = 0; e < CRM_N_ENTITIES; e++) {
 		free(l.log[e].h);
+		numset_fini(&l.nums[e]);
+	}
 	free((void *)l.cand);
 	if (seen)
 		strmap_fini(&l.seen);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
+#include "core/trace.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/money.h"
@@ -1052,6 +1053,7 @@ static int import_parallel(struct imp *im, const char *path, struct ing_csv *c,
 		parts[j].len = cut[j + 1] - cut[j];
 	}
 	run_parts(scan_part, parts, k);
+	crm_trace("scan");
 	for (size_t j = 0; j < k; j++)
 		if (parts[j].quote)
 			goto done;   /* quoted fields may hold line ends: one thread */
@@ -1098,6 +1100,7 @@ static int import_parallel(struct imp *im, const char *path, struct ing_csv *c,
 		line += (long)pt->newlines;
 	}
 	run_parts(read_part, parts, k);
+	crm_trace("read parts");
 
 	/* the first failure in file order is the import's; the counts and the
 	 * rejects are gathered in file order */
