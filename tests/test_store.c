@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "support.h"
 
 static char dir[256];
@@ -484,6 +485,47 @@ Test(store, a_customer_stored_meanwhile_by_another_connection_is_found)
 	assert_rows(db, CRM_CUSTOMERS, "C1|Late|~|~|~|~|~|~|~|~|~|~|~|~|~|~|~\n");
 	assert_rows(db, CRM_ORDERS, "O1|C1|100|10|~|~|~|~|~|~\n");
 	st_close(other);
+	st_close(db);
+}
+
+/* The writer leaves SQLite's reference checks to its customer map while no
+ * other connection writes (FK_BY_MAP in store.c). Here another connection
+ * removes C2 after the writer loaded its map (which still names C2, cid 2):
+ * the writer must see the change at its batch's start, let SQLite check
+ * again, and fail on the foreign key rather than store an order of a
+ * customer that is gone. C1's order before the removal is kept, and the
+ * store has no dangling reference. After the writer, the connection checks
+ * references again: an order naming cid 99 is refused. */
+Test(store, a_customer_removed_meanwhile_is_not_referenced)
+{
+	struct st_db *db = open_db(ST_OPEN_CREATE);
+	struct st_writer *w = writer(db, CRM_CUSTOMERS, 0, 0, 0);
+	struct ent_record c1 = customer("C1", "One"), c2 = customer("C2", "Two");
+	put(w, &c1, NULL);
+	put(w, &c2, NULL);
+	finish(w);
+
+	w = writer(db, CRM_ORDERS, 0, 0, 1);   /* a batch per row */
+	struct ent_record o1 = order("O1", "C1", 100, 10, NULL);
+	cr_assert_eq(put(w, &o1, NULL), ST_INSERTED);
+	sql_exec(db_path, "DELETE FROM customers WHERE customer_id = 'C2'");
+	struct ent_record o2 = order("O2", "C2", 200, 20, NULL);
+	int outcome = -1, made = -1;
+	struct crm_err err = { 0 };
+	cr_assert_neq(st_put(w, &o2, &outcome, &made, &err), CRM_OK);
+	cr_assert_not_null(strstr(err.msg, "FOREIGN KEY"), "%s", err.msg);
+	st_writer_abort(w);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	cr_assert_eq(sql_int(db_path, "SELECT count(*) FROM orders"), 1);
+
+	/* the writer's connection checks references again */
+	char *msg = NULL;
+	sqlite3 *raw = NULL;
+	const char *raw_path = NULL;
+	cr_assert_eq(st_db_conn(db, 1, &raw, &raw_path, &err), CRM_OK, "%s", err.msg);
+	cr_assert_neq(sqlite3_exec(raw, "INSERT INTO orders(order_id, cid, ordered_at,"
+				   " amount) VALUES('O9', 99, 1, 1)", NULL, NULL, &msg), SQLITE_OK);
+	sqlite3_free(msg);
 	st_close(db);
 }
 

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/trace.h"
 #include "core/entity.h"
 #include "core/err.h"
 #include "core/money.h"
+#include "core/trace.h"
 #include "core/tstamp.h"
 #include "crmscope.h"
 #include "data/load.h"

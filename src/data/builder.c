@@ -11,15 +11,16 @@
 #include "data/builder.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/trace.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/strmap.h"
+#include "core/trace.h"
 
 #define NO_ROW UINT32_MAX
 #define MAX_ROWS ((size_t)UINT32_MAX - 1)
@@ -511,7 +512,8 @@ static void hold(struct ds_builder *b, int entity, size_t row, const char *p, si
 	x->row = (uint32_t)row;
 	x->entity = (uint8_t)entity;
 	x->n = (uint8_t)n;
-	memcpy(x->key, p, n);
+	if (x->v < 0)
+		memcpy(x->key, p, n);   /* a number's text is its value's */
 	b->n_held++;
 }
 
@@ -519,10 +521,24 @@ static void hold(struct ds_builder *b, int entity, size_t row, const char *p, si
 static int resolve_one(struct ds_builder *b)
 {
 	const struct held *x = &b->held[b->held_first];
+	const struct cmap *m = &b->cust;
 	uint32_t pid;
-	int added;
-	if (customer_ref(b, x->key, x->n, x->v, x->h, 1, &pid, &added) != 0)
-		return -1;
+	int added = 0;
+	if (x->v >= 0 && (size_t)x->v < m->n_values && m->by_value[x->v]) {
+		pid = m->by_value[x->v] - 1;    /* the usual case: a known number */
+	} else {
+		/* a number's text, its n digits, was not kept (hold) */
+		char text[HOLD_KEY];
+		const char *key = x->key;
+		if (x->v >= 0) {
+			int64_t v = x->v;
+			for (size_t i = x->n; i-- > 0; v /= 10)
+				text[i] = (char)('0' + v % 10);
+			key = text;
+		}
+		if (customer_ref(b, key, x->n, x->v, x->h, 1, &pid, &added) != 0)
+			return -1;
+	}
 	b->t[x->entity].cust[x->row] = pid;
 	b->held_stubs += added;
 	b->held_first = (b->held_first + 1) % HOLD;

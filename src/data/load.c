@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/trace.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/strmap.h"
+#include "core/trace.h"
 #include "data/builder.h"
 #include "store/store.h"
 

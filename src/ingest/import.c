@@ -24,11 +24,11 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
-#include "core/trace.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/money.h"
 #include "core/strmap.h"
+#include "core/trace.h"
 #include "core/tstamp.h"
 #include "ingest/map.h"
 

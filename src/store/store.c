@@ -54,6 +54,20 @@
  * 0.25 us. Row ids must then fit in 32 bits; past that the index is built
  * again at once and kept up row by row. */
 
+/* FK_BY_MAP: a writer of an entity that names customers turns SQLite's
+ * foreign key checks off while it alone has written since it loaded its
+ * customer map. Every cid it stores comes from that map (customers it
+ * loaded, or stubs it inserted in the same transaction), and each batch
+ * holds the write lock from the check of PRAGMA data_version at its start
+ * to its commit, so no reference can point nowhere; the check SQLite would
+ * make is a B-tree lookup per row that finds what the map already found.
+ * Once another connection has committed (a merge may have removed a
+ * customer the map still names), the writer commits the batch it just
+ * began, turns the checks on and goes on with SQLite checking every row,
+ * as before. Measured on 1M orders of 157k customers: 2.3-2.7 s with the
+ * checks, 1.6 s without. */
+#define FK_BY_MAP 1
+
 struct st_db {
 	sqlite3 *db;
 	char *path;       /* for messages */
@@ -303,6 +317,8 @@ struct st_writer {
 	int64_t n_stubs;            /* stub customers created */
 	struct pipe *pipe;          /* the writing thread, once started (see pipe_start) */
 	int piped;                  /* records go through the pipe now */
+	int fk_off;                 /* foreign keys are off on the connection (see
+	                               FK_BY_MAP); writer_free turns them on again */
 	int others_wrote;           /* another connection committed since the customer
 	                               map was loaded: it may lack customers, so no
 	                               piping (a stub's cid must be max + 1) */
@@ -953,6 +969,19 @@ static int begin_batch(struct st_writer *w, int may_drop, struct crm_err *err)
 	rc = check_others(w, err);
 	if (rc)
 		return rc;
+	if (w->fk_off && w->others_wrote) {
+		/* the map may name customers another connection removed: from
+		 * here on SQLite checks every reference (FK_BY_MAP); the pragma
+		 * takes effect only outside a transaction */
+		rc = run(w, w->commit, SQLITE_OK, "committing a batch", err);
+		if (rc)
+			return rc;
+		w->in_txn = 0;
+		if ((rc = exec(w->s, "PRAGMA foreign_keys = ON", err)) != CRM_OK)
+			return rc;
+		w->fk_off = 0;
+		return begin_batch(w, may_drop, err);
+	}
 	if (w->piped && (!w->key_deferred || w->others_wrote))
 		w->piped = 0;   /* the ids it would give may be taken: no more piping */
 	else if (w->piped)
@@ -1160,6 +1189,8 @@ static void writer_free(struct st_writer *w)
 	sqlite3_finalize(w->alias_note);
 	sqlite3_finalize(w->alias_forget);
 	keys_fini(&w->keys);
+	if (w->fk_off)
+		sqlite3_exec(w->s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	if (w->has_ids)
 		strmap_fini(&w->ids);
 	free(w->id_flags);
@@ -1202,7 +1233,12 @@ int st_writer_new(struct st_db *s, const struct st_writer_opts *opts,
 	}
 	snprintf(w->source, sizeof w->source, "%s", opts->source ? opts->source : "(input)");
 
-	rc = prepare(s, "BEGIN IMMEDIATE", &w->begin, err);
+	if (FK_BY_MAP && w->d->customer_field >= 0 && sqlite3_get_autocommit(s->db)) {
+		rc = exec(s, "PRAGMA foreign_keys = OFF", err);
+		w->fk_off = rc == CRM_OK;
+	}
+	if (!rc)
+		rc = prepare(s, "BEGIN IMMEDIATE", &w->begin, err);
 	if (!rc)
 		rc = prepare(s, "COMMIT", &w->commit, err);
 	if (!rc)
