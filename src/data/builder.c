@@ -33,6 +33,8 @@
  * record made it (CUST_BY_REF: a stub was counted for it). */
 enum { CUST_REFERENCED = 0, CUST_STUB_RECORD, CUST_RECORD, CUST_LEVEL = 3, CUST_BY_REF = 4 };
 
+#define CAT_RECENT 16
+
 /* One column while building. Storage is allocated when the first value is
  * set (columns that are missing everywhere cost nothing until finish). */
 struct bcol {
@@ -43,6 +45,12 @@ struct bcol {
 	uint32_t *cat;            /* CRM_COL_CAT: cap codes (FT_CAT: key index + 1) */
 	struct crm_strings str;   /* CRM_COL_STR: n strings */
 	struct strmap dict;       /* FT_CAT: text -> key index, once present */
+	/* FT_CAT: the codes of recent texts of up to 8 bytes by their bytes, so
+	 * that the few values a category takes (channels, countries) cost a
+	 * compare, not a hash and a map probe, on every row; code 0: empty */
+	uint64_t recent_k8[CAT_RECENT];
+	uint32_t recent_code[CAT_RECENT];
+	uint8_t recent_len[CAT_RECENT];
 };
 
 struct segment;
@@ -248,6 +256,7 @@ static void bcol_fini(struct bcol *c)
 	c->cat = NULL;
 	strs_fini(&c->str);
 	strmap_fini(&c->dict);
+	memset(c->recent_code, 0, sizeof c->recent_code);
 	c->present = 0;
 }
 
@@ -707,6 +716,8 @@ int ds_builder_add(struct ds_builder *b, const struct ent_record *rec,
 		struct bcol *c = &t->col[f];
 		const struct ent_value *v = &rec->v[f];
 		int has;
+		if (!v->set && !c->present)
+			continue;   /* the usual field the file does not have */
 		if (c->field->type == FT_ENUM)
 			has = codes[f] != 0;
 		else if (c->kind == CRM_COL_I64)
@@ -726,11 +737,23 @@ int ds_builder_add(struct ds_builder *b, const struct ent_record *rec,
 			if (has && c->field->type == FT_ENUM) {
 				code = codes[f];
 			} else if (has) {
-				size_t idx;
-				int added;
-				if (strmap_put(&c->dict, v->s, v->n, 0, &idx, &added) != 0)
-					goto nomem;
-				code = (uint32_t)idx + 1;
+				uint64_t k8 = v->n <= 8 ? load8(v->s, v->n) : 0;
+				size_t r = (size_t)((k8 * UINT64_C(0x9E3779B97F4A7C15)) >> 60);
+				if (v->n <= 8 && c->recent_code[r] && c->recent_len[r] == v->n &&
+				    c->recent_k8[r] == k8) {
+					code = c->recent_code[r];
+				} else {
+					size_t idx;
+					int added;
+					if (strmap_put(&c->dict, v->s, v->n, 0, &idx, &added) != 0)
+						goto nomem;
+					code = (uint32_t)idx + 1;
+					if (v->n <= 8) {
+						c->recent_k8[r] = k8;
+						c->recent_len[r] = (uint8_t)v->n;
+						c->recent_code[r] = code;
+					}
+				}
 			}
 			c->cat[row] = code;
 		} else {

@@ -832,6 +832,15 @@ static int csv_rows(struct imp *im, struct ing_csv *c, size_t n_cols, struct crm
 		cols[n_targets++] = col;
 		tx.set[t] = 1;
 	}
+	/* a field the file has no column for is never set: only the required
+	 * ones (each row's fault) stay in make_record's loop */
+	size_t kept = 0;
+	for (size_t k = 0; k < im->n_fields_read; k++) {
+		size_t i = im->fields_read[k];
+		if (tx.set[i] || im->d->fields[i].required)
+			im->fields_read[kept++] = (uint8_t)i;
+	}
+	im->n_fields_read = kept;
 	for (;;) {
 		struct crm_err rerr;
 		rc = ing_csv_next(c, &row, &rerr);
