@@ -68,6 +68,8 @@ struct btable {
 	uint8_t n_values[CRM_MAX_FIELDS]; /* by field: an enum's number of values */
 	uint8_t times[CRM_MAX_FIELDS];  /* the kept event times (first_at, last_at) */
 	size_t n_kept, n_enums, n_times;
+	int projected;            /* fields chosen (ds_builder_keep): a number
+	                             column no row has a value in is left out */
 };
 
 /* The rows of a table of a merged builder, left where they are: in file
@@ -244,6 +246,7 @@ int ds_builder_keep(struct ds_builder *b, int entity, uint32_t fields,
 			kind = CRM_COL_NONE;
 		t->col[f].kind = (fields >> f) & 1 ? kind : CRM_COL_NONE;
 	}
+	t->projected = 1;
 	plan_table(t);
 	return CRM_OK;
 }
@@ -1802,6 +1805,10 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 		if (c->kind == CRM_COL_NONE || out->col[f].kind != CRM_COL_NONE)
 			continue;
 		if (!c->present) {
+			/* a projection asked for it, but no file has it: a column of
+			 * CRM_NA would cost 8 bytes a row for nothing (crmscope.h) */
+			if (bt->projected && c->kind == CRM_COL_I64)
+				continue;
 			if (missing_col(c->kind, n, &out->col[f]) != 0)
 				goto done;
 		} else if (c->kind == CRM_COL_STR) {
