@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/money.h"
 #include "core/tstamp.h"
 #include "crmscope.h"
@@ -224,4 +225,167 @@ Test(customers, mean_repeat_is_rounded_once)
 	free(text);
 	free(s);
 	crm_dataset_free(ds);
+}
+
+/* ------------------------------------------------ the writer's fast paths
+ *
+ * Ids of 1 to 17 bytes with and without bytes that CSV quotes, at either
+ * end of the 4- and 8-byte words the writer reads them in, and numbers at
+ * the edges of the hand-written formatting: the summaries are set here,
+ * not computed, so the expected text follows from them alone. */
+
+static const char *const edge_ids[] = {
+	" x",                   /* below '-': looked at byte by byte, not quoted */
+	"\"",                   /* a quote alone: """" */
+	"+1",
+	"-5",                   /* '-' itself: the fast path, not quoted */
+	"0",
+	"1234567",              /* 7 bytes: two 4-byte words */
+	"12345678,",            /* 9 bytes, the comma in the last 8-byte word */
+	"ABCDEFGHIJKLMNO\r",    /* 16 bytes, CR last */
+	"ABCDEFGHIJKLMNOP",     /* 16 bytes */
+	"ABCDEFGHIJKLMNOPQ",    /* 17 bytes: byte by byte */
+	"a\nb",
+	"ab,cd",
+	"h\xc3\xa9llo",         /* UTF-8: bytes above 0x7f need no quotes */
+};
+#define N_EDGE (sizeof edge_ids / sizeof edge_ids[0])
+
+/* A dataset of the edge ids alone (dense ids in byte order). */
+static struct crm_dataset *edge_dataset(void)
+{
+	struct ds_builder *b;
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	for (size_t i = 0; i < N_EDGE; i++) {
+		struct ent_record r;
+		memset(&r, 0, sizeof r);
+		r.entity = CRM_CUSTOMERS;
+		r.v[CRM_C_CUSTOMER_ID] = (struct ent_value){ edge_ids[i], strlen(edge_ids[i]), 0, 1 };
+		cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_OK, "%s", err.msg);
+	}
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK);
+	cr_assert_eq(ds->n_customers, N_EDGE);
+	return ds;
+}
+
+/* The summary row of customer c of ds: the row of rows[] whose id it has,
+ * else nothing bought. */
+struct edge_row {
+	const char *id;
+	struct crm_customer_summary s;
+};
+
+static struct crm_customer_summary *edge_summaries(const struct crm_dataset *ds,
+						   const struct edge_row *rows, size_t n_rows)
+{
+	struct crm_customer_summary *sum = calloc(ds->n_customers, sizeof *sum);
+	cr_assert_not_null(sum);
+	for (size_t c = 0; c < ds->n_customers; c++) {
+		size_t n;
+		const char *id = strs_get(&ds->t[CRM_CUSTOMERS].col[CRM_C_CUSTOMER_ID].str, c, &n);
+		sum[c].first_at = sum[c].last_at = CRM_NA;
+		for (size_t i = 0; i < n_rows; i++)
+			if (strlen(rows[i].id) == n && memcmp(rows[i].id, id, n) == 0)
+				sum[c] = rows[i].s;
+	}
+	return sum;
+}
+
+static char *edge_render(const struct edge_row *rows, size_t n_rows, int unit, int json)
+{
+	struct crm_dataset *ds = edge_dataset();
+	struct crm_customer_summary *sum = edge_summaries(ds, rows, n_rows);
+	struct crm_summary_opts o = { CRM_NA, CRM_NA, unit };
+	struct crm_err err;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	int rc = json ? rpt_customers_json(ds, sum, &o, f, &err) : rpt_customers_csv(ds, sum, &o, f, &err);
+	cr_assert_eq(rc, CRM_OK, "%s", err.msg);
+	fclose(f);
+	free(sum);
+	crm_dataset_free(ds);
+	return text;
+}
+
+#define DAY(d) ((int64_t)(d) * SECS_PER_DAY)
+
+Test(customers, csv_fast_paths_at_their_edges)
+{
+	/* day 19723 is 2024-01-01 and 19723 + 1024 = 20747 is 2026-10-21: the
+	 * same slot of the date cache, so each must replace the other */
+	const struct edge_row rows[] = {
+		/* mean: 1234567 e-4 / 3 = 41.15223 -> 41.15; -43200 s is noon of
+		 * 1969-12-31 (the floor of the day, not the truncation) */
+		{ "0", { 3, 1234, 98765, 0, 1234567, ts("2024-02-29T23:59:59Z"), -43200,
+			 UINT32_MAX, INT64_MAX } },
+		/* 2.5 and -2.5 days round half away from zero; -0.015 a repeat
+		 * day -> -0.02 */
+		{ "1234567", { 1, 2.5, -2.5, 0, -150, DAY(19723) + 5, DAY(20747), 0, INT64_MIN } },
+		/* -0.0001 / 2 rounds to zero: no sign; net -0.001 has 3 places */
+		{ "12345678,", { 2, 0, 0, 0, -1, DAY(20747), DAY(19723), 7, -10 } },
+		/* 1234567891.2345 / 1e6 = 1234.5678912345 -> 1234.57; a year
+		 * past 9999 goes through ts_format; year 0 has four digits */
+		{ "-5", { 1e6, 99999999999.0, 100, 0, 12345678912345LL,
+			  DAY(days_from_civil(10000, 3, 1)), DAY(days_from_civil(0, 1, 1)), 100, 12345 } },
+		{ "+1", { 0, 0, 0, 0, 0, CRM_NA, CRM_NA, 0, -100 } },
+	};
+	char *csv = edge_render(rows, sizeof rows / sizeof rows[0], CRM_UNIT_DAY, 0);
+	cr_assert_str_eq(csv,
+		"customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue\n"
+		" x,0,0,0,0.00,,,0,0.00\n"
+		"\"\"\"\",0,0,0,0.00,,,0,0.00\n"
+		"+1,0,0,0,0.00,,,0,-0.01\n"
+		"-5,1000000,99999999999,100,1234.57,10000-03-01,0000-01-01,100,1.2345\n"
+		"0,3,1234,98765,41.15,2024-02-29,1969-12-31,4294967295,922337203685477.5807\n"
+		"1234567,1,3,-3,-0.02,2024-01-01,2026-10-21,0,-922337203685477.5808\n"
+		"\"12345678,\",2,0,0,0.00,2026-10-21,2024-01-01,7,-0.001\n"
+		"\"ABCDEFGHIJKLMNO\r\",0,0,0,0.00,,,0,0.00\n"
+		"ABCDEFGHIJKLMNOP,0,0,0,0.00,,,0,0.00\n"
+		"ABCDEFGHIJKLMNOPQ,0,0,0,0.00,,,0,0.00\n"
+		"\"a\nb\",0,0,0,0.00,,,0,0.00\n"
+		"\"ab,cd\",0,0,0,0.00,,,0,0.00\n"
+		"h\xc3\xa9llo,0,0,0,0.00,,,0,0.00\n");
+	free(csv);
+
+	/* the JSON writer shares the number text */
+	char *json = edge_render(rows, sizeof rows / sizeof rows[0], CRM_UNIT_DAY, 1);
+	cr_assert_not_null(strstr(json,
+		"{\"customer_id\":\"0\",\"x\":3,\"t_x\":1234,\"T\":98765,\"mean_repeat\":41.15,"
+		"\"first_purchase\":\"2024-02-29\",\"last_purchase\":\"1969-12-31\","
+		"\"orders\":4294967295,\"net_revenue\":922337203685477.5807}"), "%s", json);
+	cr_assert_not_null(strstr(json,
+		"{\"customer_id\":\"+1\",\"x\":0,\"t_x\":0,\"T\":0,\"mean_repeat\":0.00,"
+		"\"first_purchase\":null,\"last_purchase\":null,\"orders\":0,\"net_revenue\":-0.01}"),
+		"%s", json);
+	free(json);
+}
+
+Test(customers, csv_weeks_at_their_edges)
+{
+	/* hundredths of a week, half away from zero: 1.285714 -> 1.29,
+	 * 1e6 / 7 = 142857.142857 -> 142857.14, -0.125 -> -12.5 -> -0.13,
+	 * -0.004 -> -0.4 -> 0: no sign */
+	const struct edge_row rows[] = {
+		{ "0", { 0, 1.285714, -0.125, 0, 0, CRM_NA, CRM_NA, 0, 0 } },
+		{ "1234567", { 0, 1e6 / 7, -0.004, 0, 0, CRM_NA, CRM_NA, 0, 0 } },
+		{ "-5", { 0, 7, 1e6, 0, 0, CRM_NA, CRM_NA, 0, 0 } },
+	};
+	char *csv = edge_render(rows, sizeof rows / sizeof rows[0], CRM_UNIT_WEEK, 0);
+	const char *zero = ",0,0.00,0.00,0.00,,,0,0.00\n";
+	char want[2048];
+	snprintf(want, sizeof want,
+		 "customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue\n"
+		 " x%s\"\"\"\"%s+1%s"
+		 "-5,0,7.00,1000000.00,0.00,,,0,0.00\n"
+		 "0,0,1.29,-0.13,0.00,,,0,0.00\n"
+		 "1234567,0,142857.14,0.00,0.00,,,0,0.00\n"
+		 "\"12345678,\"%s\"ABCDEFGHIJKLMNO\r\"%sABCDEFGHIJKLMNOP%sABCDEFGHIJKLMNOPQ%s"
+		 "\"a\nb\"%s\"ab,cd\"%sh\xc3\xa9llo%s",
+		 zero, zero, zero, zero, zero, zero, zero, zero, zero, zero);
+	cr_assert_str_eq(csv, want);
+	free(csv);
 }

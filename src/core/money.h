@@ -20,6 +20,14 @@ int money_parse(const char *s, size_t n, char dec, int64_t *out);
  * away from zero, into buf (at least 32 bytes). Returns the length. */
 size_t money_format(int64_t v, int places, char *buf);
 
+/* "00" "01" .. "99": the two digits of each number below 100, for
+ * formatting two digits per division. */
+extern const char money_digit_pairs[201];
+
+/* Writes the decimal digits of v at p (no sign, no NUL, at most 20 bytes);
+ * returns their end. The one integer writer of hot output paths. */
+char *money_put_digits(char *p, uint64_t v);
+
 /* Writes v with the fewest decimals (0..4) that show it exactly. */
 size_t money_format_exact(int64_t v, char *buf);
 

@@ -27,20 +27,34 @@ static const char wide_header[] =
 	"customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue,"
 	"stage,engagement,historic_value,gross_profit,service_cost,profit\n";
 
-/* Appends the decimal digits of v. */
+/* ------------------------------------------------------ number text
+ *
+ * The fmt_ functions write at p, which has room (the row's buf_reserve),
+ * and return the end of what they wrote; no NUL. The put_ functions do
+ * the same at the end of b, whose room the caller has reserved. */
+
+static inline char *fmt_pair(char *p, unsigned v)
+{
+	memcpy(p, money_digit_pairs + 2 * v, 2);
+	return p + 2;
+}
+
+/* The magnitude of v, INT64_MIN included. */
+static inline uint64_t magnitude(int64_t v)
+{
+	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+static inline char *fmt_i64(char *p, int64_t v)
+{
+	if (v < 0)
+		*p++ = '-';
+	return money_put_digits(p, magnitude(v));
+}
+
 static void put_i64(struct buf *b, int64_t v)
 {
-	char tmp[24];
-	size_t n = 0;
-	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[n++] = (char)('0' + m % 10);
-		m /= 10;
-	} while (m);
-	if (v < 0)
-		b->p[b->len++] = '-';
-	while (n)
-		b->p[b->len++] = tmp[--n];
+	b->len = (size_t)(fmt_i64(b->p + b->len, v) - b->p);
 }
 
 /* llround(v), without the call for the whole numbers the summary mostly
@@ -56,41 +70,67 @@ static int64_t round_i64(double v)
 }
 
 /* A time in the unit, as text: days are whole, weeks have two decimals. */
+static inline char *fmt_duration(char *p, double v, int unit)
+{
+	if (unit == CRM_UNIT_DAY)
+		return fmt_i64(p, round_i64(v));
+	int64_t h = round_i64(v * 100.0);
+	uint64_t m = magnitude(h);
+	if (h < 0)
+		*p++ = '-';
+	p = money_put_digits(p, m / 100);
+	*p++ = '.';
+	return fmt_pair(p, (unsigned)(m % 100));
+}
+
 static void put_duration(struct buf *b, double v, int unit)
 {
-	if (unit == CRM_UNIT_DAY) {
-		put_i64(b, round_i64(v));
-		return;
+	b->len = (size_t)(fmt_duration(b->p + b->len, v, unit) - b->p);
+}
+
+/* Money v exactly, with two decimals, or three or four when it has them:
+ * the text of money_format(v, places) for the fewest places (at least two)
+ * that need no rounding. */
+static inline char *fmt_money(char *p, int64_t v)
+{
+	uint64_t m = magnitude(v);
+	unsigned frac = (unsigned)(m % MONEY_SCALE);
+	if (v < 0)
+		*p++ = '-';
+	p = money_put_digits(p, m / MONEY_SCALE);
+	*p++ = '.';
+	p = fmt_pair(p, frac / 100);
+	if (frac % 100 == 0)
+		return p;
+	if (frac % 10 == 0) {
+		*p = (char)('0' + frac / 10 % 10);
+		return p + 1;
 	}
-	int64_t h = round_i64(v * 100.0);
-	int64_t m = h < 0 ? -h : h;
-	if (h < 0)
-		b->p[b->len++] = '-';
-	put_i64(b, m / 100);
-	b->p[b->len++] = '.';
-	b->p[b->len++] = (char)('0' + m / 10 % 10);
-	b->p[b->len++] = (char)('0' + m % 10);
+	return fmt_pair(p, frac % 100);
 }
 
-/* The number of decimals that shows money v exactly, at least two. */
-static int exact_places(int64_t v)
+static void put_money(struct buf *b, int64_t v)
 {
-	if (v % 100 == 0)
-		return 2;
-	return v % 10 == 0 ? 3 : 4;
-}
-
-static void put_money(struct buf *b, int64_t v, int places)
-{
-	b->len += money_format(v, places, b->p + b->len);
+	b->len = (size_t)(fmt_money(b->p + b->len, v) - b->p);
 }
 
 /* mean_repeat to the cent from the exact total: rounding the 1e-4 mean
- * again would round twice (52.02495 -> 52.0250 -> 52.03). */
-static void put_mean(struct buf *b, const struct crm_customer_summary *s)
+ * again would round twice (52.02495 -> 52.0250 -> 52.03). The text is
+ * money_format(cents * 100, 2)'s: a '-' only when not zero. */
+static inline char *fmt_mean(char *p, const struct crm_customer_summary *s)
 {
 	int64_t cents = s->x > 0 ? money_div_round(s->repeat_total, (int64_t)s->x * 100) : 0;
-	put_money(b, cents * 100, 2);
+	uint64_t m = magnitude(cents);
+	if (cents < 0)
+		*p++ = '-';
+	p = money_put_digits(p, m / 100);
+	*p++ = '.';
+	return fmt_pair(p, (unsigned)(m % 100));
+}
+
+static void put_mean(struct buf *b, const struct crm_customer_summary *s)
+{
+	b->len = (size_t)(fmt_mean(b->p + b->len, s) - b->p);
 }
 
 /* Recently written dates by day number, so that most rows do not work
@@ -109,60 +149,105 @@ static void date_cache_init(struct date_cache *dc)
 }
 
 /* YYYY-MM-DD of time t, or nothing when t is CRM_NA. dc may be NULL. */
-static void put_date(struct buf *b, int64_t t, struct date_cache *dc)
+static inline char *fmt_date(char *p, int64_t t, struct date_cache *dc)
 {
 	if (t == CRM_NA)
-		return;
-	int64_t day = ts_day(t);
+		return p;
+	/* ts_day, inline: the floor of t / 86400 */
+	int64_t day = t / SECS_PER_DAY - (t % SECS_PER_DAY < 0);
 	size_t slot = (size_t)((uint64_t)day % DATE_SLOTS);
 	if (dc && dc->day[slot] == day) {
-		memcpy(b->p + b->len, dc->text[slot], 10);
-		b->len += 10;
-		return;
+		memcpy(p, dc->text[slot], 10);
+		return p + 10;
 	}
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(day, &y, &m, &d);
-	if (y < 0 || y > 9999) {
-		b->len += ts_format(t, 1, b->p + b->len);
-		return;
-	}
-	char *p = b->p + b->len;
-	p[0] = (char)('0' + y / 1000);
-	p[1] = (char)('0' + y / 100 % 10);
-	p[2] = (char)('0' + y / 10 % 10);
-	p[3] = (char)('0' + y % 10);
-	p[4] = '-';
-	p[5] = (char)('0' + m / 10);
-	p[6] = (char)('0' + m % 10);
-	p[7] = '-';
-	p[8] = (char)('0' + d / 10);
-	p[9] = (char)('0' + d % 10);
+	if (y < 0 || y > 9999)
+		return p + ts_format(t, 1, p);
+	p = fmt_pair(p, (unsigned)(y / 100));
+	p = fmt_pair(p, (unsigned)(y % 100));
+	*p++ = '-';
+	p = fmt_pair(p, m);
+	*p++ = '-';
+	p = fmt_pair(p, d);
 	if (dc) {
-		memcpy(dc->text[slot], p, 10);
+		memcpy(dc->text[slot], p - 10, 10);
 		dc->day[slot] = day;
 	}
-	b->len += 10;
+	return p;
 }
 
-/* Appends s[0..n) as one CSV field. */
-static int put_csv_field(struct buf *b, const char *s, size_t n)
+static void put_date(struct buf *b, int64_t t, struct date_cache *dc)
 {
+	b->len = (size_t)(fmt_date(b->p + b->len, t, dc) - b->p);
+}
+
+/* Appends s[0..n) as one CSV field, quoted when it holds a comma, quote or
+ * line break. b has room for 2n + 2 bytes. */
+static void put_csv_field(struct buf *b, const char *s, size_t n)
+{
+	char *p = b->p + b->len;
 	size_t plain = 0;
 	while (plain < n && s[plain] != ',' && s[plain] != '"' && s[plain] != '\n' &&
 	       s[plain] != '\r')
 		plain++;
-	if (plain == n)
-		return buf_append(b, s, n);
-	if (buf_putc(b, '"') != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"' && buf_putc(b, '"') != 0)
-			return -1;
-		if (buf_putc(b, s[i]) != 0)
-			return -1;
+	if (plain == n) {
+		memcpy(p, s, n);
+		b->len += n;
+		return;
 	}
-	return buf_putc(b, '"');
+	*p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			*p++ = '"';
+		*p++ = s[i];
+	}
+	*p++ = '"';
+	b->len = (size_t)(p - b->p);
+}
+
+/* Whether a byte of x is below 0x2d ('-'): every byte that CSV quotes
+ * (',' 0x2c, '"' 0x22, LF, CR) is. Exact as a yes or no (Anderson, "Bit
+ * Twiddling Hacks": hasless(x, n) for n <= 128). */
+static inline int has_low_byte(uint64_t x)
+{
+	return ((x - 0x2d2d2d2d2d2d2d2dull) & ~x & 0x8080808080808080ull) != 0;
+}
+
+/* An id of 1 to 16 bytes that needs no quotes, copied with overlapping
+ * loads and stores that stay inside s[0..n) and p[0..n); 0 when it has a
+ * byte below '-' (then put_csv_field decides). */
+static inline int put_short_id(char *p, const char *s, size_t n)
+{
+	if (n >= 8) {
+		uint64_t a, z;
+		memcpy(&a, s, 8);
+		memcpy(&z, s + n - 8, 8);
+		if (has_low_byte(a) || has_low_byte(z))
+			return 0;
+		memcpy(p, &a, 8);
+		memcpy(p + n - 8, &z, 8);
+		return 1;
+	}
+	if (n >= 4) {
+		uint32_t a, z;
+		memcpy(&a, s, 4);
+		memcpy(&z, s + n - 4, 4);
+		if (has_low_byte((uint64_t)a << 32 | z))
+			return 0;
+		memcpy(p, &a, 4);
+		memcpy(p + n - 4, &z, 4);
+		return 1;
+	}
+	unsigned char a = (unsigned char)s[0], m = (unsigned char)s[n / 2],
+		      z = (unsigned char)s[n - 1];
+	if (a < 0x2d || m < 0x2d || z < 0x2d)
+		return 0;
+	p[0] = (char)a;
+	p[n / 2] = (char)m;
+	p[n - 1] = (char)z;
+	return 1;
 }
 
 static int flush(FILE *f, struct buf *b)
@@ -183,7 +268,7 @@ static int unit_of(const struct crm_summary_opts *opts)
 static void put_money_na(struct buf *b, int64_t v)
 {
 	if (v != CRM_NA)
-		put_money(b, v, exact_places(v));
+		put_money(b, v);
 }
 
 /* A score with one decimal, rounded half away from zero; nothing for NAN. */
@@ -243,34 +328,48 @@ static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 		       const struct crm_customer_summary *s, int unit, struct date_cache *dc,
 		       const struct rpt_customer_extra *x)
 {
-	size_t idn;
-	const char *id = strs_get(&ds->t[CRM_CUSTOMERS].col[CRM_C_CUSTOMER_ID].str, c, &idn);
-	if (put_csv_field(b, id, idn) != 0)
+	/* strs_get, inline: string c of the pool (crmscope.h) */
+	const struct crm_strings *ids = &ds->t[CRM_CUSTOMERS].col[CRM_C_CUSTOMER_ID].str;
+	const char *id = "";
+	size_t idn = 0;
+	if (c < ids->n) {
+		id = ids->bytes + ids->off[c];
+		idn = (size_t)(ids->off[c + 1] - ids->off[c]) - 1;
+	}
+	/* the id, quoted with its quotes doubled at worst, then at most 8
+	 * numbers of < 32 bytes, the commas and the line end */
+	if (idn > SIZE_MAX / 4 || buf_reserve(b, 2 * idn + 2 + 320) != 0)
 		return -1;
-	/* the rest of the line is at most 8 numbers of < 32 bytes */
-	if (buf_reserve(b, 320) != 0)
-		return -1;
-	b->p[b->len++] = ',';
-	put_i64(b, round_i64(s->x));
-	b->p[b->len++] = ',';
-	put_duration(b, s->t_x, unit);
-	b->p[b->len++] = ',';
-	put_duration(b, s->T, unit);
-	b->p[b->len++] = ',';
-	put_mean(b, s);
-	b->p[b->len++] = ',';
-	put_date(b, s->first_at, dc);
-	b->p[b->len++] = ',';
-	put_date(b, s->last_at, dc);
-	b->p[b->len++] = ',';
-	put_i64(b, s->n_orders);
-	b->p[b->len++] = ',';
-	put_money(b, s->net_revenue, exact_places(s->net_revenue));
-	b->p[b->len] = '\0';
-	if (x && put_csv_extra(b, x, c) != 0)
-		return -1;
-	if (buf_putc(b, '\n') != 0)
-		return -1;
+	if (idn - 1 < 16 && put_short_id(b->p + b->len, id, idn))
+		b->len += idn;
+	else
+		put_csv_field(b, id, idn);
+	char *p = b->p + b->len;
+	*p++ = ',';
+	p = fmt_i64(p, round_i64(s->x));
+	*p++ = ',';
+	p = fmt_duration(p, s->t_x, unit);
+	*p++ = ',';
+	p = fmt_duration(p, s->T, unit);
+	*p++ = ',';
+	p = fmt_mean(p, s);
+	*p++ = ',';
+	p = fmt_date(p, s->first_at, dc);
+	*p++ = ',';
+	p = fmt_date(p, s->last_at, dc);
+	*p++ = ',';
+	p = money_put_digits(p, s->n_orders);
+	*p++ = ',';
+	p = fmt_money(p, s->net_revenue);
+	if (x) {
+		b->len = (size_t)(p - b->p);
+		if (put_csv_extra(b, x, c) != 0)
+			return -1;
+		p = b->p + b->len;     /* put_csv_extra kept room for one more byte */
+	}
+	*p++ = '\n';
+	*p = '\0';
+	b->len = (size_t)(p - b->p);
 	return 0;
 }
 
@@ -511,7 +610,7 @@ static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 	KEY(",\"orders\":");
 	put_i64(b, s->n_orders);
 	KEY(",\"net_revenue\":");
-	put_money(b, s->net_revenue, exact_places(s->net_revenue));
+	put_money(b, s->net_revenue);
 	if (x) {
 		const char *st = stage_text(x, c);
 		const struct mx_customer_value *v = x->value ? &x->value[c] : NULL;
@@ -543,7 +642,7 @@ static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 			if (money[i] == CRM_NA)
 				KEY("null");
 			else
-				put_money(b, money[i], exact_places(money[i]));
+				put_money(b, money[i]);
 		}
 	}
 	KEY("}");
