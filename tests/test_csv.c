@@ -575,10 +575,12 @@ Test(csv, online_retail_whole_file)
 }
 
 /* ------------------------------------------------------------------------
- * The fast path for records without quotes (next_plain in csv.c) reads the
- * line sixteen bytes at a time and copies the last bytes of the input
- * before reading them. These records put field ends, line ends, quotes and
- * the end of the input at every place in and around those blocks. The
+ * The fast path for records without quotes (first_stretch, rest and
+ * ing_csv_next in csv.c) keeps bit masks of the delimiters and of the line
+ * ends and quotes of a 128-byte window, made 16 or 32 bytes at a time and
+ * moved on 64 bytes at a time; the last bytes of the input are read from a
+ * copy. These records put field ends, line ends, quotes and the end of the
+ * input at every place in and around those blocks and windows. The
  * expected fields are built first and joined, not split from the text. */
 
 /* s[0..n) in a heap buffer of exactly n bytes, so that the sanitizer
@@ -793,27 +795,34 @@ Test(csv, fast_path_long_lines_and_other_delimiters)
 
 Test(csv, fast_path_field_counts_around_the_array_size)
 {
-	/* the fields array holds 16 at first: records of 15, 16, 17 and 16
-	 * one-letter fields (the 17 make it grow) */
-	static const size_t counts[] = { 15, 16, 17, 16 };
-	char s[256];
+	/* the fields array holds 128 at first and the fast path counts room
+	 * once per 64 bytes: records of one-letter fields ('a' + i % 26) of
+	 * 15 to 200 fields, the 129 making the array grow, then 128 again */
+	static const size_t counts[] = { 15, 16, 17, 63, 64, 65, 127, 128, 129, 128, 200, 3 };
+	const int n_recs = (int)(sizeof counts / sizeof *counts);
+	char *s = malloc(2048);
 	size_t n = 0;
-	for (int rec = 0; rec < 4; rec++)
+	for (int rec = 0; rec < n_recs; rec++)
 		for (size_t i = 0; i < counts[rec]; i++) {
-			s[n++] = (char)('a' + i);
+			s[n++] = (char)('a' + i % 26);
 			s[n++] = i + 1 < counts[rec] ? ',' : '\n';
 		}
-	struct ing_csv *c = open_n(s, n, ING_DELIM_CHAR, ',');
-	for (int rec = 0; rec < 4; rec++) {
+	char *d = exact_copy(s, n);
+	struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+	for (int rec = 0; rec < n_recs; rec++) {
 		struct ing_row r;
 		struct crm_err e;
 		cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+		cr_assert_eq(r.line, rec + 1);
 		cr_assert_eq(r.n_fields, counts[rec], "record %d", rec);
 		for (size_t i = 0; i < counts[rec]; i++)
-			cr_assert(r.fields[i].n == 1 && r.fields[i].p[0] == (char)('a' + i));
+			cr_assert(r.fields[i].n == 1 && r.fields[i].p[0] == (char)('a' + i % 26),
+				  "record %d field %zu", rec, i);
 	}
 	expect_eof(c);
 	ing_csv_close(c);
+	free(d);
+	free(s);
 }
 
 Test(csv, fast_path_at_the_field_limit)
@@ -853,4 +862,320 @@ Test(csv, fast_path_at_the_field_limit)
 	expect_eof(c);
 	ing_csv_close(c);
 	free(s);
+}
+
+/* ------------------------------------------------------------------------
+ * Window edges. The window's words hold 64 bytes each and the input is
+ * read from its first record on (offset 0 here), so the edges are at 64,
+ * 128, 192, ... Each test sweeps across them rather than trusting that. */
+
+/* A record of n one-letter fields, field k being 'a' + k % 26 */
+static size_t letters_line(char *line, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		line[k++] = (char)('a' + i % 26);
+		if (i + 1 < n)
+			line[k++] = ',';
+	}
+	return k;   /* 2n - 1 bytes */
+}
+
+Test(csv, window_records_longer_than_the_window)
+{
+	/* "h", then a pattern record of len bytes (fields of 3 letters, see
+	 * pattern_line), then "z": records of 63 to 1000 bytes, LF and CRLF */
+	static const size_t lens[] = { 63, 64, 65, 100, 127, 128, 129, 191, 192, 193, 300, 1000 };
+	for (size_t i = 0; i < sizeof lens / sizeof *lens; i++)
+		for (int crlf = 0; crlf < 2; crlf++) {
+			size_t len = lens[i], n = 0;
+			char *buf = malloc(len + 16), ctx[48];
+			memcpy(buf, "h\n", 2);
+			n = 2;
+			pattern_line(buf + n, len);
+			n += len;
+			if (crlf)
+				buf[n++] = '\r';
+			memcpy(buf + n, "\nz", 2);
+			n += 2;
+			char *d = exact_copy(buf, n);
+			snprintf(ctx, sizeof ctx, "len %zu crlf %d", len, crlf);
+			struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+			ROW(c, 1, "h");
+			expect_pattern_row(c, 2, d + 2, len, ctx);
+			ROW(c, 3, "z");
+			expect_eof(c);
+			ing_csv_close(c);
+			free(d);
+			free(buf);
+		}
+	/* fields longer than the window: 70 'A', 150 'B', "c", 64 'D' */
+	char buf[512];
+	size_t n = 0;
+	memset(buf + n, 'A', 70), n += 70, buf[n++] = ',';
+	memset(buf + n, 'B', 150), n += 150, buf[n++] = ',';
+	buf[n++] = 'c', buf[n++] = ',';
+	memset(buf + n, 'D', 64), n += 64, buf[n++] = '\n';
+	char *d = exact_copy(buf, n);
+	struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+	struct ing_row r;
+	struct crm_err e;
+	cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+	cr_assert_eq(r.n_fields, 4);
+	cr_assert(r.fields[0].p == d && r.fields[0].n == 70);
+	cr_assert(r.fields[1].p == d + 71 && r.fields[1].n == 150);
+	cr_assert(r.fields[2].p == d + 222 && r.fields[2].n == 1);
+	cr_assert(r.fields[3].p == d + 224 && r.fields[3].n == 64);   /* 224 + 64 = 288 = n - 1 */
+	cr_assert_eq(r.raw_n, n - 1);
+	expect_eof(c);
+	ing_csv_close(c);
+	free(d);
+}
+
+Test(csv, window_line_ends_at_every_offset_across_the_edges)
+{
+	/* a first record of n1 = 1..100 one-letter fields (2 n1 - 1 bytes, so
+	 * its line end falls at every odd offset from 1 to 199, and at every
+	 * even one with CRLF), then records of 1, 32, 33 and 64 fields, the
+	 * last without a line end */
+	static const size_t next[] = { 1, 32, 33, 64 };
+	char *buf = malloc(4096);
+	for (size_t n1 = 1; n1 <= 100; n1++)
+		for (int crlf = 0; crlf < 2; crlf++) {
+			size_t n = letters_line(buf, n1);
+			for (size_t i = 0; i < 4; i++) {
+				if (crlf)
+					buf[n++] = '\r';
+				buf[n++] = '\n';
+				n += letters_line(buf + n, next[i]);
+			}
+			char *d = exact_copy(buf, n);
+			struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+			for (size_t i = 0; i < 5; i++) {
+				size_t want = i == 0 ? n1 : next[i - 1];
+				struct ing_row r;
+				struct crm_err e;
+				cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK, "n1 %zu crlf %d", n1, crlf);
+				cr_assert_eq(r.line, (long)i + 1);
+				cr_assert_eq(r.n_fields, want, "n1 %zu crlf %d record %zu", n1, crlf, i);
+				cr_assert_eq(r.raw_n, 2 * want - 1, "n1 %zu crlf %d record %zu", n1, crlf, i);
+				for (size_t k = 0; k < want; k++)
+					cr_assert(r.fields[k].n == 1 && r.fields[k].p[0] == (char)('a' + k % 26),
+						  "n1 %zu crlf %d record %zu field %zu", n1, crlf, i, k);
+			}
+			expect_eof(c);
+			ing_csv_close(c);
+			free(d);
+		}
+	free(buf);
+}
+
+Test(csv, window_quote_in_the_second_window_of_a_record)
+{
+	/* a pattern record of 200 bytes with one 'a'..'z' made a '"' at q =
+	 * 61..197 (q % 4 == 1: inside a field, so literal), then "z": the
+	 * general path reads it, from its start, with the same fields */
+	for (size_t q = 61; q < 200; q += 4) {
+		char buf[256], ctx[16];
+		pattern_line(buf, 200);
+		buf[q] = '"';
+		memcpy(buf + 200, "\nz", 2);
+		char *d = exact_copy(buf, 202);
+		snprintf(ctx, sizeof ctx, "quote at %zu", q);
+		struct ing_csv *c = open_n(d, 202, ING_DELIM_CHAR, ',');
+		expect_pattern_row(c, 1, d, 200, ctx);
+		ROW(c, 2, "z");
+		expect_eof(c);
+		ing_csv_close(c);
+		free(d);
+	}
+	/* a quoted field that starts past the first 64 bytes of its record,
+	 * with a delimiter, a doubled quote and a line break in it */
+	char line[256];
+	memset(line, 'a', 70);
+	strcpy(line + 70, ",\"x,\"\"y\nw\",b\nnext,1\n");
+	char a70[71];
+	memset(a70, 'a', 70);
+	a70[70] = '\0';
+	struct ing_csv *c = open_s(line, ING_DELIM_CHAR, ',');
+	ROW(c, 1, a70, "x,\"y\nw", "b");
+	ROW(c, 3, "next", "1");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, window_crlf_split_across_the_edges)
+{
+	/* a header of h = 1..3 bytes, then records whose "\r\n" straddles
+	 * every offset from 60 to 200: a pattern record of len bytes */
+	for (size_t h = 1; h <= 3; h++)
+		for (size_t len = 50; len <= 200; len++) {
+			char buf[256], ctx[32];
+			size_t n = 0;
+			memset(buf, 'h', h);
+			n = h;
+			memcpy(buf + n, "\r\n", 2);
+			n += 2;
+			pattern_line(buf + n, len);
+			n += len;
+			memcpy(buf + n, "\r\nz\r\n", 5);   /* the '\r' at h + 2 + len */
+			n += 5;
+			char *d = exact_copy(buf, n);
+			snprintf(ctx, sizeof ctx, "h %zu len %zu", h, len);
+			struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+			struct ing_row r;
+			struct crm_err e;
+			cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK);
+			cr_assert(r.n_fields == 1 && r.fields[0].n == h && r.raw_n == h, "%s", ctx);
+			expect_pattern_row(c, 2, d + h + 2, len, ctx);
+			ROW(c, 3, "z");
+			expect_eof(c);
+			ing_csv_close(c);
+			free(d);
+		}
+}
+
+Test(csv, window_no_final_line_end_at_every_length)
+{
+	/* "h\n" and a pattern record of len = 1..200 bytes without a line end
+	 * (inputs of 3..202 bytes, most not a multiple of 16), or ending in a
+	 * lone '\r' (dropped, as before a line end) */
+	for (size_t len = 1; len <= 200; len++)
+		for (int cr = 0; cr < 2; cr++) {
+			char buf[256], ctx[32];
+			memcpy(buf, "h\n", 2);
+			pattern_line(buf + 2, len);
+			size_t n = 2 + len;
+			if (cr)
+				buf[n++] = '\r';
+			char *d = exact_copy(buf, n);
+			snprintf(ctx, sizeof ctx, "len %zu cr %d", len, cr);
+			struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+			ROW(c, 1, "h");
+			expect_pattern_row(c, 2, d + 2, len, ctx);
+			cr_assert_eq(ing_csv_offset(c), n, "%s", ctx);
+			expect_eof(c);
+			ing_csv_close(c);
+			free(d);
+		}
+}
+
+Test(csv, window_many_tiny_records)
+{
+	/* 5000 records "a", "b", ... (one letter, 'a' + i % 26), every 7th
+	 * followed by a blank line, which takes a line number; the last with
+	 * no line end. Line of record i: i + 1 + i / 7 (blank lines before
+	 * it: one after each of records 6, 13, ..., i.e. i / 7 of them) */
+	char *buf = malloc(5000 * 3), *d;
+	size_t n = 0;
+	for (int i = 0; i < 5000; i++) {
+		buf[n++] = (char)('a' + i % 26);
+		if (i < 4999) {
+			buf[n++] = '\n';
+			if (i % 7 == 6)
+				buf[n++] = '\n';
+		}
+	}
+	d = exact_copy(buf, n);
+	struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+	for (int i = 0; i < 5000; i++) {
+		struct ing_row r;
+		struct crm_err e;
+		cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK, "record %d", i);
+		cr_assert_eq(r.line, i + 1 + i / 7, "record %d", i);
+		cr_assert(r.n_fields == 1 && r.fields[0].n == 1 && r.raw_n == 1, "record %d", i);
+		cr_assert_eq(r.fields[0].p[0], (char)('a' + i % 26), "record %d", i);
+	}
+	expect_eof(c);
+	ing_csv_close(c);
+	free(d);
+	free(buf);
+}
+
+Test(csv, window_star_and_stx_are_data)
+{
+	/* the fast path finds line feeds and quotes with one compare that
+	 * also matches '*' and 0x02: those must read as data wherever they
+	 * fall, as the only byte of a field, at its start or end, or a whole
+	 * record. A pattern record of 150 bytes with one letter made '*' or
+	 * 0x02 at q = 0..149 (q % 4 != 3), then "z". */
+	for (int stx = 0; stx < 2; stx++)
+		for (size_t q = 0; q < 150; q++) {
+			if (q % 4 == 3)
+				continue;
+			char buf[160], ctx[32];
+			pattern_line(buf, 150);
+			buf[q] = stx ? '\x02' : '*';
+			memcpy(buf + 150, "\nz", 2);
+			char *d = exact_copy(buf, 152);
+			snprintf(ctx, sizeof ctx, "stx %d at %zu", stx, q);
+			struct ing_csv *c = open_n(d, 152, ING_DELIM_CHAR, ',');
+			expect_pattern_row(c, 1, d, 150, ctx);
+			ROW(c, 2, "z");
+			expect_eof(c);
+			ing_csv_close(c);
+			free(d);
+		}
+	struct ing_csv *c = open_s("*,\x02\n**\n*a*,b\x02\n", ING_DELIM_CHAR, ',');
+	ROW(c, 1, "*", "\x02");
+	ROW(c, 2, "**");
+	ROW(c, 3, "*a*", "b\x02");
+	expect_eof(c);
+	ing_csv_close(c);
+	/* and as delimiters (then the general path reads every record) */
+	c = open_s("a*b*\nc\n", ING_DELIM_CHAR, '*');
+	ROW(c, 1, "a", "b", "");
+	ROW(c, 2, "c");
+	expect_eof(c);
+	ing_csv_close(c);
+	c = open_s("a\x02" "b\r\n\x02\n", ING_DELIM_CHAR, '\x02');
+	ROW(c, 1, "a", "b");
+	ROW(c, 2, "", "");
+	expect_eof(c);
+	ing_csv_close(c);
+}
+
+Test(csv, window_plain_records_between_quoted_ones)
+{
+	/* 300 records: record i is, for i % 3 == 0, "\"q,<i>\"" and a pattern
+	 * field of i % 90 + 1 letters ("abc..."); otherwise a pattern record
+	 * of i % 150 + 1 bytes. The general path reads the quoted ones, and
+	 * the fast path picks up after each, anywhere in its window. */
+	char *buf = malloc(300 * 200), *d;
+	size_t n = 0;
+	for (int i = 0; i < 300; i++) {
+		if (i % 3 == 0) {
+			n += (size_t)sprintf(buf + n, "\"q,%d\",", i);
+			for (int k = 0; k < i % 90 + 1; k++)
+				buf[n++] = (char)('a' + k % 26);
+		} else {
+			pattern_line(buf + n, (size_t)(i % 150 + 1));
+			n += (size_t)(i % 150 + 1);
+		}
+		buf[n++] = '\n';
+	}
+	d = exact_copy(buf, n);
+	struct ing_csv *c = open_n(d, n, ING_DELIM_CHAR, ',');
+	const char *at = d;
+	for (int i = 0; i < 300; i++) {
+		char ctx[32];
+		snprintf(ctx, sizeof ctx, "record %d", i);
+		const char *eol = memchr(at, '\n', (size_t)(d + n - at));
+		if (i % 3 == 0) {
+			char q[16], letters[96];
+			snprintf(q, sizeof q, "q,%d", i);
+			for (int k = 0; k < i % 90 + 1; k++)
+				letters[k] = (char)('a' + k % 26);
+			letters[i % 90 + 1] = '\0';
+			ROW(c, i + 1, q, letters);
+		} else {
+			expect_pattern_row(c, i + 1, at, (size_t)(i % 150 + 1), ctx);
+		}
+		cr_assert_eq(ing_csv_offset(c), (size_t)(eol + 1 - d), "%s", ctx);
+		at = eol + 1;
+	}
+	expect_eof(c);
+	ing_csv_close(c);
+	free(d);
+	free(buf);
 }

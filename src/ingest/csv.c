@@ -2,8 +2,9 @@
  * layer). Records are split in place over a mapped file: fields point into
  * the input, and only a quoted field with doubled quotes is copied, into a
  * scratch buffer owned by the reader. RFC 4180, plus runs-of-blanks mode.
- * A record with no quote takes a fast path that splits its line in one
- * pass, sixteen bytes at a time; every other record the general path. */
+ * A record with no quote takes a fast path that walks the bits of masks of
+ * delimiters and line ends, made 64 bytes at a time and kept from record
+ * to record; every other record the general path. */
 #include "ingest/reader.h"
 
 #include <errno.h>
@@ -19,6 +20,10 @@
 
 #if defined(__SSE2__) && !defined(ING_CSV_PORTABLE)
 #include <emmintrin.h>
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(ING_CSV_NO_AVX2)
+#define CSV_AVX2 1   /* slide_avx2 too, chosen at run time */
+#include <immintrin.h>
+#endif
 #endif
 
 /* ------------------------------------------------------------ the input */
@@ -129,6 +134,7 @@ void ing_input_close(struct ing_input *in)
 /* ------------------------------------------------------------ the reader */
 
 #define MAX_FIELDS 100000   /* a record with more is refused, not grown into */
+#define WIN 64              /* bytes in the fast path's window: the bits of a uint64_t */
 
 struct ing_csv {
 	struct ing_input in;       /* owned input (ing_csv_open), or empty */
@@ -138,13 +144,40 @@ struct ing_csv {
 	long line;                 /* 1-based line number of d[pos] */
 	char delim;                /* the delimiter; ' ' in ws mode */
 	int ws;                    /* 1: fields separated by runs of spaces/tabs */
+	int plain;                 /* 1: the fast path may read records: not ws, and
+				    * the delimiter is no stop to classify (0x02, '*') */
 	char *name;                /* for messages, owned */
-	struct ing_field *fields;  /* cap_fields slots */
+	struct ing_field *fields;  /* cap_fields slots; missing is 0 in all, set when
+				    * they are allocated, so the fast path leaves it */
 	size_t *soff;              /* cap_fields: offset in scratch of a field whose p is NULL */
 	size_t cap_fields;
+	struct ing_field *last;    /* fields + min(cap_fields, MAX_FIELDS) - 1: the fast path's last slot */
 	char *scratch;             /* unescaped quoted fields of the current record */
 	size_t scratch_len, scratch_cap;
+	/* the fast path's window: masks of d[wbase, wbase + 2 WIN), two words
+	 * each (word 1 for the second WIN bytes); bits past the input are 0 */
+	size_t wbase;              /* offset in d of the window's first byte */
+	size_t wlen;               /* min(WIN, len - wbase): a record starting at
+				    * wbase + k, k < wlen, has WIN bytes in the window */
+	uint64_t wdelim[2];        /* bit k: d[wbase + k] is the delimiter */
+	uint64_t wstop[2];         /* bit k: d[wbase + k] | 0x28 == 0x2A (see classify) */
+	unsigned char bytes[3][32]; /* for classify: the delimiter, 0x28 and 0x2A,
+				     * 32 times each (loaded, not made in registers) */
+	int (*slide)(struct ing_csv *c);   /* slide_sse2 or slide_avx2 */
+	char tail[2 * WIN];        /* the last n = min(len, WIN) bytes of d at
+				    * tail[WIN - n, WIN), zeros around them */
 };
+
+/* Sets c->last after c->fields or c->cap_fields changed. */
+static void set_last(struct ing_csv *c)
+{
+	c->last = c->fields + (c->cap_fields < MAX_FIELDS ? c->cap_fields : MAX_FIELDS) - 1;
+}
+
+static int slide_sse2(struct ing_csv *c);
+#ifdef CSV_AVX2
+__attribute__((target("avx2"))) static int slide_avx2(struct ing_csv *c);
+#endif
 
 static int is_blank(char ch) { return ch == ' ' || ch == '\t'; }
 
@@ -223,13 +256,28 @@ int ing_csv_open_mem(const char *data, size_t len, const char *name,
 	} else {
 		c->delim = detect_delim(c->d, c->len, c->pos);
 	}
-	c->cap_fields = 16;
-	c->fields = xmallocn(c->cap_fields, sizeof *c->fields);
+	c->plain = !c->ws && (c->delim | 0x28) != 0x2A;
+	c->slide = slide_sse2;
+#ifdef CSV_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		c->slide = slide_avx2;
+#endif
+	memset(c->bytes[0], (unsigned char)c->delim, sizeof c->bytes[0]);
+	memset(c->bytes[1], 0x28, sizeof c->bytes[1]);
+	memset(c->bytes[2], 0x2A, sizeof c->bytes[2]);
+	size_t n_tail = c->len < WIN ? c->len : WIN;
+	if (n_tail)
+		memcpy(c->tail + WIN - n_tail, c->d + c->len - n_tail, n_tail);
+	/* more than WIN slots, so that the fast path checks for room once per
+	 * window, not once per field */
+	c->cap_fields = 2 * WIN;
+	c->fields = calloc(c->cap_fields, sizeof *c->fields);
 	c->soff = xmallocn(c->cap_fields, sizeof *c->soff);
 	if (!c->fields || !c->soff) {
 		rc = crm_err_set(err, CRM_ENOMEM, "%s: out of memory", name);
 		goto done;
 	}
+	set_last(c);
 	*out = c;
 	c = NULL;
 done:
@@ -319,12 +367,15 @@ static int grow_fields(struct ing_csv *c, size_t nf)
 	struct ing_field *f = xreallocn(c->fields, cap, sizeof *f);
 	if (!f)
 		return -1;
+	memset(f + c->cap_fields, 0, (cap - c->cap_fields) * sizeof *f);
 	c->fields = f;
+	set_last(c);
 	size_t *s = xreallocn(c->soff, cap, sizeof *s);
 	if (!s)
 		return -1;
 	c->soff = s;
 	c->cap_fields = cap;
+	set_last(c);
 	return 0;
 }
 
@@ -389,126 +440,374 @@ static int skip_blank_lines(struct ing_csv *c)
 
 /* ------------------------------------------- the fast path: no quotes */
 
-/* The bytes among p[0..16) that matter to a record without quotes, as one
- * mask: bit k for p[k] a delimiter, bit 16 + k for a line feed or a quote.
- * SSE2 compares sixteen bytes at once; elsewhere, or built with
- * -DING_CSV_PORTABLE (so that the tests can check it too), a byte loop
- * gives the same mask. struct splat holds the delimiter as the comparison
- * wants it, made once per record. */
-#if defined(__SSE2__) && !defined(ING_CSV_PORTABLE)
-struct splat { __m128i delim, lf, quote; };
+/* Why this loop is ours and not a library's: reading is a large part of
+ * every import (callgrind, `crmscope customers` on 1M orders: ~250
+ * instructions a record before this path, ~120 with it), and the fields
+ * must point into the mapped input, follow next_general's exact rules ('\r'
+ * before a line end, a quote anywhere diverting the whole record, the
+ * field cap) and hand a record back to next_general untouched. So the
+ * reader classifies the input WIN bytes at a time into two bit masks,
+ * delimiters and stops (line feeds and quotes), keeps the masks of 2 WIN
+ * bytes in struct ing_csv from one record to the next, and walks their set
+ * bits: each byte is classified once, a record of fewer than WIN bytes
+ * takes no loop but one over its fields, and there is no call per field. */
 
-static inline struct splat splat_of(char delim)
+/* The masks of p[0..WIN): bit k of delims for p[k] == delim, of stops for
+ * p[k] | 0x28 == 0x2A. That is a line feed (0x0A) or a quote (0x22),
+ * found with one compare instead of two, and also 0x02 and '*' (0x2A),
+ * which the fast path steps over. SSE2 compares sixteen bytes at once;
+ * elsewhere, or built with -DING_CSV_PORTABLE (to check that the two
+ * agree), a byte loop gives the same masks. */
+struct masks {
+	uint64_t delims, stops;
+};
+
+#if defined(__SSE2__) && !defined(ING_CSV_PORTABLE)
+__attribute__((always_inline))
+static inline uint64_t movemask(__m128i x, unsigned k)
 {
-	struct splat v = { _mm_set1_epi8(delim), _mm_set1_epi8('\n'), _mm_set1_epi8('"') };
-	return v;
+	return (uint64_t)(uint32_t)_mm_movemask_epi8(x) << (16 * k);
 }
 
-static inline uint32_t mask16(const char *p, const struct splat *v)
+__attribute__((always_inline))
+static inline struct masks classify(const char *p, const unsigned char bytes[3][32])
 {
-	const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-	uint32_t delims = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, v->delim));
-	uint32_t stops = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, v->lf),
-								  _mm_cmpeq_epi8(x, v->quote)));
-	return delims | stops << 16;
+	const __m128i vd = _mm_loadu_si128((const __m128i *)(const void *)bytes[0]),
+		      v28 = _mm_loadu_si128((const __m128i *)(const void *)bytes[1]),
+		      v2a = _mm_loadu_si128((const __m128i *)(const void *)bytes[2]);
+	const __m128i *const v = (const __m128i *)(const void *)p;
+	const __m128i x0 = _mm_loadu_si128(v), x1 = _mm_loadu_si128(v + 1),
+		      x2 = _mm_loadu_si128(v + 2), x3 = _mm_loadu_si128(v + 3);
+	struct masks m;
+	m.delims = movemask(_mm_cmpeq_epi8(x0, vd), 0) | movemask(_mm_cmpeq_epi8(x1, vd), 1) |
+		   movemask(_mm_cmpeq_epi8(x2, vd), 2) | movemask(_mm_cmpeq_epi8(x3, vd), 3);
+	m.stops = movemask(_mm_cmpeq_epi8(_mm_or_si128(x0, v28), v2a), 0) |
+		  movemask(_mm_cmpeq_epi8(_mm_or_si128(x1, v28), v2a), 1) |
+		  movemask(_mm_cmpeq_epi8(_mm_or_si128(x2, v28), v2a), 2) |
+		  movemask(_mm_cmpeq_epi8(_mm_or_si128(x3, v28), v2a), 3);
+	return m;
 }
 #else
-struct splat { char delim; };
-
-static inline struct splat splat_of(char delim)
+static inline struct masks classify(const char *p, const unsigned char bytes[3][32])
 {
-	struct splat v = { delim };
-	return v;
-}
-
-static inline uint32_t mask16(const char *p, const struct splat *v)
-{
-	uint32_t m = 0;
-	for (unsigned k = 0; k < 16; k++) {
-		m |= (uint32_t)(p[k] == v->delim) << k;
-		m |= (uint32_t)(p[k] == '\n' || p[k] == '"') << (16 + k);
+	struct masks m = { 0, 0 };
+	for (unsigned k = 0; k < WIN; k++) {
+		unsigned char b = (unsigned char)p[k];
+		m.delims |= (uint64_t)(b == bytes[0][0]) << k;
+		m.stops |= (uint64_t)((b | 0x28) == 0x2A) << k;
 	}
 	return m;
 }
 #endif
 
-/* mask16 of the last n < 16 bytes of the input, copied first so that
- * nothing past the input is read; the bits of the bytes from n on are 0. */
-__attribute__((noinline))
-static uint32_t mask_tail(const char *p, size_t n, char delim)
+#ifdef CSV_AVX2
+/* classify with AVX2, thirty-two bytes at once, for the CPUs that have it:
+ * half the instructions. Only slide_avx2 uses it, built for AVX2 by its
+ * attribute alone, so the library keeps the x86-64 baseline. */
+__attribute__((target("avx2"), always_inline))
+static inline struct masks classify_avx2(const char *p, const unsigned char bytes[3][32])
 {
-	char tail[16] = { 0 };
-	const struct splat v = splat_of(delim);
-	uint32_t keep = (1u << n) - 1;
-	memcpy(tail, p, n);
-	return mask16(tail, &v) & (keep | keep << 16);
+	const __m256i vd = _mm256_loadu_si256((const __m256i *)(const void *)bytes[0]),
+		      v28 = _mm256_loadu_si256((const __m256i *)(const void *)bytes[1]),
+		      v2a = _mm256_loadu_si256((const __m256i *)(const void *)bytes[2]);
+	const __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)p),
+		      x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	struct masks m;
+	m.delims = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, vd)) |
+		   (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, vd)) << 32;
+	m.stops = (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			  _mm256_cmpeq_epi8(_mm256_or_si256(x0, v28), v2a)) |
+		  (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			  _mm256_cmpeq_epi8(_mm256_or_si256(x1, v28), v2a)) << 32;
+	return m;
+}
+#endif
+
+/* The masks of the WIN bytes of the input from offset at, of which fewer
+ * or none remain near its end. Those are read from c->tail, the input's
+ * last bytes followed by zeros, so that nothing past the input is read and
+ * there is no copy per call; the bits of the zeros are cleared (a NUL
+ * delimiter would match them). */
+__attribute__((always_inline))
+static inline struct masks masks_at(const struct ing_csv *c, size_t at)
+{
+	size_t n = at < c->len ? c->len - at : 0;
+	if (n >= WIN)
+		return classify(c->d + at, c->bytes);
+	uint64_t keep = ((uint64_t)1 << n) - 1;
+	struct masks m = classify(c->tail + WIN - n, c->bytes);
+	m.delims &= keep;
+	m.stops &= keep;
+	return m;
 }
 
-/* Reads the record at c->pos (delimited mode, not a blank line) when it
- * holds no quote. Such a record is its line cut at each delimiter, with a
- * '\r' before the line end dropped: what next_general gives for it. The
- * line is read sixteen bytes at a time, and the set bits of the mask are
- * the field ends, so there is no call per field. Returns 1 with row filled
- * and the reader moved on, or 0 with the reader where it was when the
- * record has a quote or more fields than the array holds (next_general
- * then reads it, from its start, and grows the array). */
-static int next_plain(struct ing_csv *c, struct ing_row *row)
+/* Slides the window on by WIN: its second WIN bytes become the first.
+ * Needs c->wlen == WIN, so that those are all in the input. Returns the
+ * offset of the new second WIN bytes, whose masks slide_end stores, and
+ * whether those are all in the input. */
+__attribute__((always_inline))
+static inline int slide_begin(struct ing_csv *c, size_t *at)
 {
-	const char *const end = c->d + c->len, *const start = c->d + c->pos;
-	const struct splat v = splat_of(c->delim);
-	/* room for every field but the last, which always fits after them */
-	struct ing_field *f = c->fields, *const last =
-		c->fields + (c->cap_fields < MAX_FIELDS ? c->cap_fields : MAX_FIELDS) - 1;
-	const char *block = start, *from = start, *eol;
+	*at = c->wbase + 2 * WIN;
+	c->wbase += WIN;
+	c->wdelim[0] = c->wdelim[1];
+	c->wstop[0] = c->wstop[1];
+	return *at + WIN <= c->len;
+}
 
-	for (;;) {
-		uint32_t m = end - block >= 16 ? mask16(block, &v)
-					       : mask_tail(block, (size_t)(end - block), c->delim);
-		uint32_t delims = m & 0xFFFF, stops = m >> 16;
-		if (stops)
-			delims &= (stops & (0u - stops)) - 1;   /* those before the first */
-		while (delims) {
-			const char *at = block + (unsigned)__builtin_ctz(delims);
-			delims &= delims - 1;
-			if (f == last)
-				return 0;
-			f->p = from;
-			f->n = (size_t)(at - from);
-			f->missing = 0;
-			f++;
-			from = at + 1;
-		}
-		if (stops) {
-			eol = block + (unsigned)__builtin_ctz(stops);
-			if (*eol == '"')
-				return 0;
-			break;
-		}
-		block += 16;
-		if (block >= end) {
-			eol = end;
-			break;
-		}
+__attribute__((always_inline))
+static inline void slide_end(struct ing_csv *c, struct masks m)
+{
+	c->wdelim[1] = m.delims;
+	c->wstop[1] = m.stops;
+}
+
+/* Slides the window on (see slide_begin); returns CRM_OK, as ing_csv_next
+ * ends in a tail call to it about once per WIN bytes. The last bytes of
+ * the input take masks_at. c->slide is this or slide_avx2. */
+__attribute__((noinline))
+static int slide_sse2(struct ing_csv *c)
+{
+	size_t at;
+	if (slide_begin(c, &at)) {
+		slide_end(c, classify(c->d + at, c->bytes));
+	} else {
+		slide_end(c, masks_at(c, at));
+		c->wlen = c->len - c->wbase < WIN ? c->len - c->wbase : WIN;
 	}
-	/* eol > start, as the line is not blank; a '\r' there is not a delimiter,
-	 * so the last field holds it */
-	size_t cr = eol[-1] == '\r';
+	return CRM_OK;
+}
+
+#ifdef CSV_AVX2
+__attribute__((target("avx2"), noinline))
+static int slide_avx2(struct ing_csv *c)
+{
+	size_t at;
+	if (slide_begin(c, &at)) {
+		slide_end(c, classify_avx2(c->d + at, c->bytes));
+	} else {
+		slide_end(c, masks_at(c, at));
+		c->wlen = c->len - c->wbase < WIN ? c->len - c->wbase : WIN;
+	}
+	return CRM_OK;
+}
+#endif
+
+/* Makes the window anew at offset at (<= c->len). */
+static void window_at(struct ing_csv *c, size_t at)
+{
+	struct masks m0 = masks_at(c, at), m1 = masks_at(c, at + WIN);
+	c->wbase = at;
+	c->wdelim[0] = m0.delims;
+	c->wstop[0] = m0.stops;
+	c->wdelim[1] = m1.delims;
+	c->wstop[1] = m1.stops;
+	c->wlen = c->len - at < WIN ? c->len - at : WIN;
+}
+
+/* Moves the window so that offset at (<= c->len) lies in its first WIN
+ * bytes: by WIN when it lies in the second ones, else made anew at at. */
+__attribute__((noinline))
+static void window_to(struct ing_csv *c, size_t at)
+{
+	size_t o = at - c->wbase;   /* wraps when at < wbase */
+	if (o >= WIN && o < 2 * WIN && c->wlen == WIN)
+		(void)c->slide(c);
+	else
+		window_at(c, at);
+}
+
+/* The offset of the lowest set bit of m, which is not 0. GCC 12 makes
+ * three instructions of __builtin_ctzll used as an offset (a zeroing xor,
+ * tzcnt, a sign extension); bsf is one, and this runs once per field. */
+static inline size_t low_bit(uint64_t m)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	size_t i;
+	__asm__("bsfq %1, %0" : "=r"(i) : "rm"(m) : "cc");
+	return i;
+#else
+	return (size_t)__builtin_ctzll(m);
+#endif
+}
+
+/* Whether the fields ending at the set bits of delims fit in room more. */
+static int fits(uint64_t delims, size_t room)
+{
+	for (; delims; delims &= delims - 1)
+		if (room-- == 0)
+			return 0;
+	return 1;
+}
+
+/* Stores at f the fields that end at the set bits of delims, where bit k
+ * is for from[k], and sets *fromp past the last of them (or to from);
+ * returns f past them. Each field is as long as the offset of the lowest
+ * bit, and the mask moves on past it: eight instructions a field. */
+__attribute__((always_inline))
+static inline struct ing_field *cut(struct ing_field *f, const char **fromp, const char *from,
+				    uint64_t delims)
+{
+	while (delims) {
+		const size_t n = low_bit(delims);
+		f->p = from;
+		f->n = n;
+		f++;
+		from += n + 1;
+		delims = delims >> n >> 1;
+	}
+	*fromp = from;
+	return f;
+}
+
+/* Bits k of the masks m for the bytes d[wbase + o + k], k < WIN (o < WIN):
+ * the two words shifted right by o as one. On x86-64 that is one shrd,
+ * which GCC 12 does not make of either C spelling once this is inlined. */
+static inline uint64_t span(const uint64_t m[2], size_t o)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	uint64_t lo = m[0];
+	__asm__("shrdq %%cl, %1, %0" : "+r"(lo) : "r"(m[1]), "c"(o) : "cc");
+	return lo;
+#else
+	/* m[1] << (WIN - o) in two steps, as a shift by 64 is undefined */
+	return m[0] >> o | m[1] << 1 << (WIN - 1 - o);
+#endif
+}
+
+/* The fast path reads a record that holds no quote, in delimited mode,
+ * starting in the window's first WIN bytes (c->pos - c->wbase < c->wlen,
+ * so c->pos < c->len). Such a record is its line cut at each delimiter,
+ * with a '\r' before the line end dropped: what next_general gives for it.
+ * The set bits of the window's masks from c->pos on are the field ends and
+ * the line end; a record longer than WIN bytes moves the window on. The
+ * fast path gives way, with c->pos and c->line where they were, when the
+ * record has a quote, more fields than the array holds (next_general then
+ * reads it, from its start, and grows the array) or is a blank line
+ * (skip_blank_lines' work). The window only caches the masks of the bytes
+ * that it covers, so whatever moves c->pos, the next call finds it valid
+ * or makes it anew.
+ *
+ * It is cut in three so that the common record, of fewer than WIN bytes,
+ * runs through ing_csv_next alone, which makes no call but tail calls and
+ * so saves few registers: first_stretch, then finish, or else rest. */
+
+/* Stores the fields of the record at c->pos that end before the first stop
+ * in its first WIN bytes, sets *f past them and *from at the start of the
+ * next field; returns the stops of those WIN bytes (bit k for d[pos + k]).
+ * Every field fits: there are WIN slots or more (see set_last). */
+__attribute__((always_inline))
+static inline uint64_t first_stretch(const struct ing_csv *c, struct ing_field **fp,
+				     const char **fromp)
+{
+	const size_t o = c->pos - c->wbase;
+	const char *const start = c->d + c->pos;
+	struct ing_field *const f = c->fields;
+	uint64_t stops = span(c->wstop, o);
+	/* the delimiters before the first stop, all when there is none (no
+	 * delimiter is a stop, see plain) */
+	uint64_t delims = span(c->wdelim, o) & (stops - 1);
+	*fp = cut(f, fromp, start, delims);
+	return stops;
+}
+
+/* Ends the record at eol (a line feed, or the end of the input when
+ * at_end), its last field starting at from and stored at *f. Returns 1
+ * with row filled and the reader moved on, or 0 for a blank line. */
+__attribute__((always_inline))
+static inline int finish(struct ing_csv *c, struct ing_row *row, struct ing_field *f,
+			 const char *from, const char *eol, int at_end)
+{
+	const char *const d = c->d, *const start = d + c->pos;
+	if (eol == start)
+		return 0;   /* a blank line */
+	/* a '\r' before the line end is not a delimiter, so the last field
+	 * holds it */
+	size_t cr = eol[-1] == '\r', raw_n = (size_t)(eol - start) - cr;
+	if (raw_n == 0)
+		return 0;   /* a blank line, "\r\n" or a last "\r" */
 	f->p = from;
 	f->n = (size_t)(eol - from) - cr;
-	f->missing = 0;
 	row->n_fields = (size_t)(f - c->fields) + 1;
 	row->fields = c->fields;
 	row->names = NULL;
 	row->line = c->line;
 	row->raw = start;
-	row->raw_n = (size_t)(eol - start) - cr;
-	if (eol < end) {
-		c->pos = (size_t)(eol - c->d) + 1;
-		c->line++;
-	} else {
+	row->raw_n = raw_n;
+	if (at_end) {
 		c->pos = c->len;
+	} else {
+		c->pos = (size_t)(eol - d) + 1;
+		c->line++;
 	}
 	return 1;
+}
+
+/* The record after first_stretch when its first stop (of stops) is not a
+ * line feed, or it has none: on through 0x02 and '*' (see classify) and
+ * past its first WIN bytes. Returns 1 with row filled and the window moved
+ * to the next record, or 0 to give way. */
+static int rest(struct ing_csv *c, struct ing_row *row, struct ing_field *f,
+		const char *from, uint64_t stops)
+{
+	size_t q = c->pos;   /* the stretch: WIN bytes from d[q], bit k for d[q + k] */
+	const char *eol;
+	int at_end = 0;
+	for (;;) {
+		uint64_t delims;
+		if (stops) {
+			eol = c->d + q + low_bit(stops);
+			if (*eol == '\n')
+				break;
+			if (*eol == '"')
+				return 0;
+			/* on with the delimiters from there, as it may be one */
+			delims = span(c->wdelim, q - c->wbase) & (0 - (stops & (0 - stops)));
+			stops &= stops - 1;
+		} else if (c->len - q > WIN) {
+			q += WIN;
+			if (q - c->wbase >= WIN)
+				window_to(c, q);
+			delims = span(c->wdelim, q - c->wbase);
+			stops = span(c->wstop, q - c->wbase);
+		} else {
+			eol = c->d + c->len;
+			at_end = 1;
+			break;
+		}
+		delims &= stops - 1;   /* those before the next stop */
+		if (c->last - f < WIN && !fits(delims, (size_t)(c->last - f)))
+			return 0;
+		if (delims) {
+			/* the field that ends first may have started before the
+			 * stretch; the others are cut as in first_stretch */
+			const size_t k = low_bit(delims);
+			f->p = from;
+			f->n = (size_t)(c->d + q + k - from);
+			f = cut(f + 1, &from, c->d + q + k + 1, delims >> k >> 1);
+		}
+	}
+	if (!finish(c, row, f, from, eol, at_end))
+		return 0;
+	if (c->pos - c->wbase >= WIN)
+		window_to(c, c->pos);
+	return 1;
+}
+
+/* The whole fast path: 1 with row filled, or 0 to give way. */
+static int next_plain(struct ing_csv *c, struct ing_row *row)
+{
+	struct ing_field *f;
+	const char *from, *const start = c->d + c->pos;
+	uint64_t stops = first_stretch(c, &f, &from);
+	if (stops && start[low_bit(stops)] == '\n') {
+		if (!finish(c, row, f, from, start + low_bit(stops), 0))
+			return 0;
+		if (c->pos - c->wbase >= WIN)
+			window_to(c, c->pos);
+		return 1;
+	}
+	return rest(c, row, f, from, stops);
 }
 
 /* -------------------------------------------------- the general path */
@@ -703,13 +1002,65 @@ static int next_general(struct ing_csv *c, struct ing_row *row, struct crm_err *
 	return CRM_OK;
 }
 
-int ing_csv_next(struct ing_csv *c, struct ing_row *row, struct crm_err *err)
+/* ing_csv_next when the window does not hold c->pos (the first call, in
+ * runs-of-blanks mode, after next_general, at the end) or the fast path
+ * gave way: blank lines first, then the fast path or the general one. */
+__attribute__((noinline))
+static int next_slow(struct ing_csv *c, struct ing_row *row, struct crm_err *err)
 {
-	/* most records start on a line that is not blank and hold no quote */
-	if (!c->ws &&
-	    ((c->pos < c->len && c->d[c->pos] != '\n' && c->d[c->pos] != '\r') ||
-	     skip_blank_lines(c) == 0) &&
-	    next_plain(c, row))
+	if (c->plain && skip_blank_lines(c) == 0) {
+		if (c->pos - c->wbase >= c->wlen)
+			window_to(c, c->pos);
+		if (next_plain(c, row))
+			return CRM_OK;
+	}
+	return next_general(c, row, err);
+}
+
+/* ing_csv_next for a record that goes on past its first stop. When the
+ * fast path gives way the general path reads the record (it skips blank
+ * lines too), so that a long record is not scanned twice. */
+__attribute__((noinline))
+static int next_rest(struct ing_csv *c, struct ing_row *row, struct crm_err *err,
+		     struct ing_field *f, const char *from, uint64_t stops)
+{
+	if (rest(c, row, f, from, stops))
 		return CRM_OK;
 	return next_general(c, row, err);
+}
+
+int ing_csv_next(struct ing_csv *c, struct ing_row *row, struct crm_err *err)
+{
+	/* most records start in the window's first WIN bytes, hold no quote
+	 * and end before WIN more; the window is never made in runs-of-blanks
+	 * mode. This is finish, written out for a line feed at start[k]. */
+	const size_t pos = c->pos, o = pos - c->wbase;
+	if (o < c->wlen) {
+		struct ing_field *f;
+		const char *from, *const start = c->d + pos;
+		uint64_t stops = first_stretch(c, &f, &from);
+		size_t k;
+		if (!stops || start[k = low_bit(stops)] != '\n')
+			return next_rest(c, row, err, f, from, stops);
+		if (k > 0) {
+			size_t raw_n = k;   /* without a '\r' before the line end */
+			if (start[k - 1] == '\r')
+				raw_n--;
+			if (raw_n > 0) {
+				f->p = from;
+				f->n = (size_t)(start + raw_n - from);
+				row->n_fields = (size_t)(f - c->fields) + 1;
+				row->fields = c->fields;
+				row->names = NULL;
+				row->line = c->line++;
+				row->raw = start;
+				row->raw_n = raw_n;
+				c->pos = pos + k + 1;
+				if (o + k + 1 >= WIN)   /* < 2 WIN, as k < WIN */
+					return c->slide(c);
+				return CRM_OK;
+			}
+		}
+	}
+	return next_slow(c, row, err);
 }
