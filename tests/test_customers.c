@@ -235,7 +235,8 @@ Test(customers, mean_repeat_is_rounded_once)
  * not computed, so the expected text follows from them alone. */
 
 static const char *const edge_ids[] = {
-	" x",                   /* below '-': looked at byte by byte, not quoted */
+	" x",                   /* below '-': looked at byte by byte; an edge space is
+	                           kept only between quotes (core/csvout.h) */
 	"\"",                   /* a quote alone: """" */
 	"+1",
 	"-5",                   /* '-' itself: the fast path, not quoted */
@@ -336,7 +337,7 @@ Test(customers, csv_fast_paths_at_their_edges)
 	char *csv = edge_render(rows, sizeof rows / sizeof rows[0], CRM_UNIT_DAY, 0);
 	cr_assert_str_eq(csv,
 		"customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue\n"
-		" x,0,0,0,0.00,,,0,0.00\n"
+		"\" x\",0,0,0,0.00,,,0,0.00\n"
 		"\"\"\"\",0,0,0,0.00,,,0,0.00\n"
 		"+1,0,0,0,0.00,,,0,-0.01\n"
 		"-5,1000000,99999999999,100,1234.57,10000-03-01,0000-01-01,100,1.2345\n"
@@ -379,7 +380,7 @@ Test(customers, csv_weeks_at_their_edges)
 	char want[2048];
 	snprintf(want, sizeof want,
 		 "customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue\n"
-		 " x%s\"\"\"\"%s+1%s"
+		 "\" x\"%s\"\"\"\"%s+1%s"
 		 "-5,0,7.00,1000000.00,0.00,,,0,0.00\n"
 		 "0,0,1.29,-0.13,0.00,,,0,0.00\n"
 		 "1234567,0,142857.14,0.00,0.00,,,0,0.00\n"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/csvout.h"
 #include "core/err.h"
 
 /* ------------------------------------------------------------- loading */
@@ -212,22 +213,6 @@ void cln_customers_free(struct cln_customers *c)
 
 /* ----------------------------------------------------------- reviewing */
 
-/* s as one CSV field (quoted when it holds a comma, quote or line end). */
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 int cln_review_write(const char *path, const struct cln_customer *recs,
 		     const struct cln_dedupe_result *r, struct crm_err *err)
 {
@@ -241,9 +226,9 @@ int cln_review_write(const char *path, const struct cln_customer *recs,
 	fputc('\n', f);
 	for (size_t i = 0; i < r->n_review; i++) {
 		const struct cln_pair *p = &r->pairs[i];
-		csv_field(f, recs[p->a].text[CLN_T_ID]);
+		csv_put_field(f, recs[p->a].text[CLN_T_ID]);
 		fputc(',', f);
-		csv_field(f, recs[p->b].text[CLN_T_ID]);
+		csv_put_field(f, recs[p->b].text[CLN_T_ID]);
 		fprintf(f, ",%.6f,%.3f", p->prob, p->weight);
 		for (int k = 0; k < CLN_F_N; k++)
 			fprintf(f, ",%s,%.3f", cln_level_name(k, p->level[k]), (double)p->field_weight[k]);

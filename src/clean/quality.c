@@ -40,49 +40,14 @@ int cl_check_entity(int c) { return c >= 0 && c < CL_N_CHECKS ? checks[c].entity
 
 #define YEARS_120 ((int64_t)(120 * 36525 / 100) * SECS_PER_DAY)
 
-/* The k-th smallest of v[0..n) (n > 0), reordering v: Hoare's selection
- * with the median of three as pivot. */
-static int64_t select_k(int64_t *v, size_t n, size_t k)
-{
-	size_t lo = 0, hi = n - 1;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int64_t a = v[lo], b = v[mid], c = v[hi];
-		int64_t p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (v[i] < p)
-				i++;
-			while (v[j] > p)
-				j--;
-			if (i <= j) {
-				int64_t t = v[i];
-				v[i] = v[j];
-				v[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return v[k];
-	}
-	return v[k];
-}
-
 /* The median of v[0..n) as the mean of the two middle values for even n
  * (rounded down to a ten-thousandth), reordering v. */
 static int64_t median_i64(int64_t *v, size_t n)
 {
-	int64_t hi = select_k(v, n, n / 2);
+	int64_t hi = mx_select_i64(v, n, n / 2);
 	if (n % 2)
 		return hi;
-	int64_t lo = select_k(v, n / 2, n / 2 - 1); /* v[0..n/2) holds the smaller half */
+	int64_t lo = mx_select_i64(v, n / 2, n / 2 - 1); /* v[0..n/2) holds the smaller half */
 	return lo + (hi - lo) / 2;
 }
 

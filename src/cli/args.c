@@ -1,6 +1,6 @@
 /* args.c - what the commands share: usage and error printing, the reading
- * options of import, dates on the command line, loading a dataset (cli
- * layer). */
+ * options of import, dates on the command line, loading a dataset, the
+ * output file (cli layer). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,10 +196,9 @@ int load_dataset(const char **inputs, int n, const struct read_args *a,
 {
 	if (n == 1 && is_sqlite(inputs[0]))
 		return crm_dataset_load_db(inputs[0], ds, err);
-	struct ds_file files[64];
-	struct ing_summary sums[64];
-	if (n < 1 || n > 64)
-		return crm_err_set(err, CRM_EINVAL, "give 1 to 64 files");
+	struct ds_file files[MAX_INPUTS];
+	if (n < 1 || n > MAX_INPUTS)
+		return crm_err_set(err, CRM_EINVAL, "give 1 to %d files", MAX_INPUTS);
 	memset(files, 0, sizeof files);
 	for (int i = 0; i < n; i++) {
 		files[i].path = inputs[i];
@@ -210,6 +209,13 @@ int load_dataset(const char **inputs, int n, const struct read_args *a,
 		files[i].ing.fields = ING_FIELD(CRM_O_CUSTOMER_ID) | ING_FIELD(CRM_O_ORDERED_AT) |
 				      ING_FIELD(CRM_O_AMOUNT) | ING_FIELD(CRM_O_STATUS);
 	}
+	return load_files(files, n, ds, err);
+}
+
+int load_files(const struct ds_file *files, int n, struct crm_dataset **ds,
+	       struct crm_err *err)
+{
+	struct ing_summary sums[MAX_INPUTS];
 	int rc = ds_load_files(files, (size_t)n, sums, ds, err);
 	for (int i = 0; rc == CRM_OK && i < n; i++) {
 		if (sums[i].rejected) {
@@ -222,3 +228,27 @@ int load_dataset(const char **inputs, int n, const struct read_args *a,
 	return rc;
 }
 
+/* ---------------------------------------------------------------- output */
+
+int open_output(const char *path, FILE **out, struct crm_err *err)
+{
+	*out = stdout;
+	if (!path)
+		return CRM_OK;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return crm_err_set(err, CRM_EIO, "%s: %s", path, strerror(errno));
+	*out = f;
+	return CRM_OK;
+}
+
+int close_output(FILE *out, const char *path, int status, struct crm_err *err)
+{
+	if (out != stdout && fclose(out) != 0 && status == 0) {
+		crm_err_set(err, CRM_EIO, "%s: %s", path, strerror(errno));
+		status = 1;
+	}
+	if (status)
+		fail(err);
+	return status;
+}

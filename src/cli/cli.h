@@ -7,6 +7,7 @@
 #define CLI_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "crmscope.h"
 #include "ingest/import.h"
@@ -51,6 +52,26 @@ int parse_date_arg(const char *opt, const char *v, int64_t *t);
  * fields the purchase summary needs). */
 int load_dataset(const char **inputs, int n, const struct read_args *a,
 		 struct crm_dataset **ds, struct crm_err *err);
+
+/* The files a command reads at most. */
+#define MAX_INPUTS 64
+
+/* Reads files[0..n) (n <= MAX_INPUTS) straight into a new dataset
+ * (ds_load_files: *ds is the caller's, crm_dataset_free) and warns on stderr
+ * of each file's rejected rows. */
+struct ds_file;
+int load_files(const struct ds_file *files, int n, struct crm_dataset **ds,
+	       struct crm_err *err);
+
+/* Where a command writes: path opened for writing, or stdout when path is
+ * NULL. When it cannot be opened, *out is stdout, err names the file and
+ * the reason, and the result is CRM_EIO; else CRM_OK. */
+int open_output(const char *path, FILE **out, struct crm_err *err);
+/* The end of a command that wrote to out (from open_output): closes out
+ * unless it is stdout, a failed close turning status 0 into 1 (err set:
+ * the file and the reason); prints err when the status is not 0. Returns
+ * the status. */
+int close_output(FILE *out, const char *path, int status, struct crm_err *err);
 
 /* Commands in files of their own. */
 int cmd_quality(int argc, char **argv);

@@ -1,5 +1,4 @@
 /* cmd_quality.c - `crmscope quality DB`: the data-quality report (cli layer). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,20 +60,12 @@ int cmd_quality(int argc, char **argv)
 	cl_quality_emit(q, ds, NULL, d);
 	if (rp_doc_status(d, &err) != CRM_OK)
 		goto done;
-	if (out_path && !(out = fopen(out_path, "w"))) {
-		crm_err_set(&err, CRM_EIO, "%s: %s", out_path, strerror(errno));
-		out = stdout;
+	if (open_output(out_path, &out, &err) != CRM_OK)
 		goto done;
-	}
 	if ((json ? rp_render_json(d, out, &err) : rp_render_text(d, out, &err)) == CRM_OK)
 		status = 0;
 done:
-	if (out != stdout && fclose(out) != 0 && status == 0) {
-		crm_err_set(&err, CRM_EIO, "%s: %s", out_path, strerror(errno));
-		status = 1;
-	}
-	if (status)
-		fail(&err);
+	status = close_output(out, out_path, status, &err);
 	crm_dataset_free(ds);
 	rp_doc_free(d);
 	free(q);

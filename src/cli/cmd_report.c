@@ -21,8 +21,6 @@
 #include "report/doc.h"
 #include "report/report.h"
 
-#define MAX_INPUTS 64
-
 enum out_format { OUT_TEXT = 0, OUT_JSON, OUT_CSV };
 
 static double now_s(void)
@@ -256,7 +254,6 @@ static int load(const char **inputs, int n, const struct read_args *a,
 	if (n == 1 && is_sqlite(inputs[0]))
 		return crm_dataset_load_db(inputs[0], ds, err);
 	struct ds_file files[MAX_INPUTS];
-	struct ing_summary sums[MAX_INPUTS];
 	memset(files, 0, sizeof files);
 	for (int i = 0; i < n; i++) {
 		if (is_sqlite(inputs[i]))
@@ -273,16 +270,7 @@ static int load(const char **inputs, int n, const struct read_args *a,
 		files[i].ing.rejects_path = NULL;
 		files[i].ing.fields = rpt_fields(e); /* what the families read */
 	}
-	int rc = ds_load_files(files, (size_t)n, sums, ds, err);
-	for (int i = 0; rc == CRM_OK && i < n; i++) {
-		if (sums[i].rejected) {
-			char b[32];
-			int_format_grouped(sums[i].rejected, b);
-			fprintf(stderr, "crmscope: %s: %s rows rejected (import them to see why)\n",
-				sums[i].source, b);
-		}
-	}
-	return rc;
+	return load_files(files, n, ds, err);
 }
 
 static void print_timings(double load_s, double report_s, double render_s,
@@ -390,11 +378,8 @@ int cmd_report(int argc, char **argv)
 		if (rc == CRM_OK && summary)
 			rc = write_summary(ds, &o, out_path, &err);
 	} else {
-		if (out_path && !(out = fopen(out_path, "w"))) {
-			crm_err_set(&err, CRM_EIO, "%s: %s", out_path, strerror(errno));
-			out = stdout;
+		if (open_output(out_path, &out, &err) != CRM_OK)
 			goto done;
-		}
 		rc = fmt == OUT_JSON ? rp_render_json(d, out, &err) : rp_render_text(d, out, &err);
 	}
 	if (rc != CRM_OK)
@@ -403,12 +388,7 @@ int cmd_report(int argc, char **argv)
 		print_timings(t1 - t0, t2 - t1, now_s() - t2, &res);
 	status = 0;
 done:
-	if (out != stdout && fclose(out) != 0 && status == 0) {
-		crm_err_set(&err, CRM_EIO, "%s: %s", out_path, strerror(errno));
-		status = 1;
-	}
-	if (status)
-		fail(&err);
+	status = close_output(out, out_path, status, &err);
 	rp_doc_free(d);
 	crm_dataset_free(ds);
 	return status;

@@ -1,7 +1,6 @@
 /* main.c - the crmscope command (cli layer).
  * Parses the command line, calls the library, prints, and alone decides the
  * exit status: 0 ok, 1 error, 2 usage, 3 rows rejected under --strict. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,7 +170,7 @@ static int cmd_customers(int argc, char **argv)
 {
 	struct read_args a;
 	read_args_init(&a);
-	const char *inputs[64];
+	const char *inputs[MAX_INPUTS];
 	int n_in = 0;
 	const char *out_path = NULL, *sort = NULL;
 	int json = 0, wide = 0, stage = -1, asc = 0;
@@ -235,7 +234,7 @@ static int cmd_customers(int argc, char **argv)
 			i++;
 		} else if (o[0] == '-' && o[1]) {
 			return usage("customers: unknown option");
-		} else if (n_in < 64) {
+		} else if (n_in < MAX_INPUTS) {
 			inputs[n_in++] = o;
 		}
 	}
@@ -271,11 +270,8 @@ static int cmd_customers(int argc, char **argv)
 	if (need && rpt_customers_select(ds, sum, stages ? &extra : NULL, stage, sort, asc, limit,
 					 &sel, &err) != CRM_OK)
 		goto done;
-	if (out_path && !(out = fopen(out_path, "w"))) {
-		crm_err_set(&err, CRM_EIO, "%s: %s", out_path, strerror(errno));
-		out = stdout;
+	if (open_output(out_path, &out, &err) != CRM_OK)
 		goto done;
-	}
 	const struct rpt_customer_extra *x = wide ? &extra : NULL;
 	int rc = json ? rpt_customers_table_json(ds, sum, &so, x, need ? &sel : NULL, out, &err)
 		      : rpt_customers_table_csv(ds, sum, &so, x, need ? &sel : NULL, out, &err);
@@ -283,12 +279,7 @@ static int cmd_customers(int argc, char **argv)
 	if (rc == CRM_OK)
 		status = 0;
 done:
-	if (out != stdout && fclose(out) != 0 && status == 0) {
-		crm_err_set(&err, CRM_EIO, "%s: %s", out_path, strerror(errno));
-		status = 1;
-	}
-	if (status)
-		fail(&err);
+	status = close_output(out, out_path, status, &err);
 	free(sel.rows);
 	free(stages);
 	free(engagement);
@@ -304,9 +295,9 @@ done:
 static int cmd_overview(int argc, char **argv)
 {
 	struct read_args a;
-	const char *inputs[64];
+	const char *inputs[MAX_INPUTS];
 	int n_in = 0;
-	int st = gather_args(&a, argc, argv, "overview", inputs, 64, &n_in);
+	int st = gather_args(&a, argc, argv, "overview", inputs, MAX_INPUTS, &n_in);
 	if (st)
 		return st;
 	if (n_in == 0)

@@ -77,6 +77,49 @@ static int nomem(struct crm_err *err, const char *what)
 	return crm_err_set(err, CRM_ENOMEM, "demo: out of memory generating %s", what);
 }
 
+/* Frees an entity's two random streams (either may be NULL). */
+static void free_streams(gsl_rng *r, gsl_rng *rb)
+{
+	if (r)
+		gsl_rng_free(r);
+	if (rb)
+		gsl_rng_free(rb);
+}
+
+/* Opens the entity's file in w->dir for n real rows, its bad rows planted
+ * at places drawn from rb and, for an entity with ids (prefix and width of
+ * "T0000001"; 0, 0: none), numbered after the real rows'. */
+static int open_csv(struct demo_world *w, struct demo_csv *csv, int entity, size_t n,
+		    gsl_rng *rb, char prefix, int width, struct crm_err *err)
+{
+	return demo_csv_open(csv, w->dir, entity, n, rb, prefix, width, prefix ? n + 1 : 0,
+			     &w->bad[entity], err);
+}
+
+/* Records csv's rows in w and closes it (demo_csv_close). */
+static int close_csv(struct demo_world *w, struct demo_csv *csv, struct crm_err *err)
+{
+	w->rows[csv->entity] = csv->n_rows;
+	return demo_csv_close(csv, err);
+}
+
+/* Clears row for real row k (0-based) of csv, giving it its id, k + 1 in
+ * csv's prefix and width, when the entity has one. */
+static void start_row(struct demo_row *row, const struct demo_csv *csv, size_t k)
+{
+	int id = ent_get(csv->entity)->id_field;
+	demo_row_clear(row);
+	if (id >= 0)
+		demo_cell_idnum(row, id, csv->id_prefix, csv->id_width, k + 1);
+}
+
+/* Field f of row: the id of customers record rec, kept in the row's scratch. */
+static void cell_customer(const struct demo_world *w, struct demo_row *row, int f, uint32_t rec)
+{
+	demo_cust_id(w, rec, row->scratch[f]);
+	demo_cell_str(row, f, row->scratch[f]);
+}
+
 /* ---------------------------------------------------------------- tickets */
 
 struct ticket_params {
@@ -191,16 +234,12 @@ int demo_write_tickets(struct demo_world *w, struct crm_err *err)
 
 	struct demo_csv csv;
 	struct demo_row row;
-	char idbuf[16];
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_TICKETS, n, rb, 'T', 7, n + 1,
-				&w->bad[CRM_TICKETS], err)) != CRM_OK)
+	if ((rc = open_csv(w, &csv, CRM_TICKETS, n, rb, 'T', 7, err)) != CRM_OK)
 		goto done;
 	for (size_t k = 0; k < n; k++) {
 		const struct ticket *t = &v[k];
-		demo_row_clear(&row);
-		demo_cell_idnum(&row, CRM_T_TICKET_ID, 'T', 7, k + 1);
-		demo_cust_id(w, t->rec, idbuf);
-		demo_cell_str(&row, CRM_T_CUSTOMER_ID, idbuf);
+		start_row(&row, &csv, k);
+		cell_customer(w, &row, CRM_T_CUSTOMER_ID, t->rec);
 		demo_cell_time(&row, CRM_T_OPENED_AT, t->opened);
 		if (t->first != NA)
 			demo_cell_time(&row, CRM_T_FIRST_RESPONSE_AT, t->first);
@@ -217,14 +256,10 @@ int demo_write_tickets(struct demo_world *w, struct crm_err *err)
 			demo_cell_dec1(&row, CRM_T_HANDLING_MINUTES, t->handling);
 		demo_csv_row(&csv, &row);
 	}
-	w->rows[CRM_TICKETS] = csv.n_rows;
-	rc = demo_csv_close(&csv, err);
+	rc = close_csv(w, &csv, err);
 done:
 	free(v);
-	if (r)
-		gsl_rng_free(r);
-	if (rb)
-		gsl_rng_free(rb);
+	free_streams(r, rb);
 	return rc;
 }
 
@@ -441,16 +476,14 @@ int demo_write_interactions(struct demo_world *w, struct crm_err *err)
 
 	struct demo_csv csv;
 	struct demo_row row;
-	char idbuf[16], oid[16], text[256];
+	char oid[16], text[256];
 	if ((rc = demo_csv_open(&csv, w->dir, CRM_INTERACTIONS, l.n, rb, 'I', 7,
 				l.n + 1, &w->bad[CRM_INTERACTIONS], err)) != CRM_OK)
 		goto done;
 	for (size_t k = 0; k < l.n; k++) {
 		const struct interaction *x = &l.v[k];
-		demo_row_clear(&row);
-		demo_cell_idnum(&row, CRM_I_INTERACTION_ID, 'I', 7, k + 1);
-		demo_cust_id(w, x->rec, idbuf);
-		demo_cell_str(&row, CRM_I_CUSTOMER_ID, idbuf);
+		start_row(&row, &csv, k);
+		cell_customer(w, &row, CRM_I_CUSTOMER_ID, x->rec);
 		demo_cell_time(&row, CRM_I_OCCURRED_AT, x->at);
 		demo_cell_str(&row, CRM_I_CHANNEL, interaction_channels[x->channel]);
 		demo_cell_str(&row, CRM_I_KIND, interaction_kinds[x->kind]);
@@ -469,14 +502,10 @@ int demo_write_interactions(struct demo_world *w, struct crm_err *err)
 		}
 		demo_csv_row(&csv, &row);
 	}
-	w->rows[CRM_INTERACTIONS] = csv.n_rows;
-	rc = demo_csv_close(&csv, err);
+	rc = close_csv(w, &csv, err);
 done:
 	free(l.v);
-	if (r)
-		gsl_rng_free(r);
-	if (rb)
-		gsl_rng_free(rb);
+	free_streams(r, rb);
 	return rc;
 }
 
@@ -595,16 +624,13 @@ int demo_write_feedback(struct demo_world *w, struct crm_err *err)
 
 	struct demo_csv csv;
 	struct demo_row row;
-	char idbuf[16], text[256];
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_FEEDBACK, n, rb, 'F', 7, n + 1,
-				&w->bad[CRM_FEEDBACK], err)) != CRM_OK)
+	char text[256];
+	if ((rc = open_csv(w, &csv, CRM_FEEDBACK, n, rb, 'F', 7, err)) != CRM_OK)
 		goto done;
 	for (size_t k = 0; k < n; k++) {
 		const struct response *x = &v[k];
-		demo_row_clear(&row);
-		demo_cell_idnum(&row, CRM_F_RESPONSE_ID, 'F', 7, k + 1);
-		demo_cust_id(w, x->rec, idbuf);
-		demo_cell_str(&row, CRM_F_CUSTOMER_ID, idbuf);
+		start_row(&row, &csv, k);
+		cell_customer(w, &row, CRM_F_CUSTOMER_ID, x->rec);
 		demo_cell_time(&row, CRM_F_ANSWERED_AT, x->at);
 		demo_cell_str(&row, CRM_F_KIND, fb_kinds[x->kind]);
 		demo_cell_int(&row, CRM_F_SCORE, x->score);
@@ -620,14 +646,10 @@ int demo_write_feedback(struct demo_world *w, struct crm_err *err)
 		}
 		demo_csv_row(&csv, &row);
 	}
-	w->rows[CRM_FEEDBACK] = csv.n_rows;
-	rc = demo_csv_close(&csv, err);
+	rc = close_csv(w, &csv, err);
 done:
 	free(v);
-	if (r)
-		gsl_rng_free(r);
-	if (rb)
-		gsl_rng_free(rb);
+	free_streams(r, rb);
 	return rc;
 }
 
@@ -713,33 +735,25 @@ int demo_write_leads(struct demo_world *w, struct crm_err *err)
 
 	struct demo_csv csv;
 	struct demo_row row;
-	char idbuf[16];
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_LEADS, n, rb, 'L', 7, n + 1,
-				&w->bad[CRM_LEADS], err)) != CRM_OK)
+	if ((rc = open_csv(w, &csv, CRM_LEADS, n, rb, 'L', 7, err)) != CRM_OK)
 		goto done;
 	for (size_t k = 0; k < n; k++) {
 		const struct lead *x = &v[k];
-		demo_row_clear(&row);
-		demo_cell_idnum(&row, CRM_L_LEAD_ID, 'L', 7, k + 1);
+		start_row(&row, &csv, k);
 		demo_cell_time(&row, CRM_L_CREATED_AT, x->created);
 		demo_cell_str(&row, CRM_L_SOURCE, demo_channels[x->source].name);
 		demo_cell_str(&row, CRM_L_CAMPAIGN, demo_channels[x->source].campaigns[x->campaign]);
 		if (x->converted != NA) {
 			demo_cell_time(&row, CRM_L_CONVERTED_AT, x->converted);
-			demo_cust_id(w, x->rec, idbuf);
-			demo_cell_str(&row, CRM_L_CUSTOMER_ID, idbuf);
+			cell_customer(w, &row, CRM_L_CUSTOMER_ID, x->rec);
 		}
 		demo_cell_money(&row, CRM_L_EXPECTED_VALUE, x->expected);
 		demo_csv_row(&csv, &row);
 	}
-	w->rows[CRM_LEADS] = csv.n_rows;
-	rc = demo_csv_close(&csv, err);
+	rc = close_csv(w, &csv, err);
 done:
 	free(v);
-	if (r)
-		gsl_rng_free(r);
-	if (rb)
-		gsl_rng_free(rb);
+	free_streams(r, rb);
 	return rc;
 }
 
@@ -781,8 +795,7 @@ int demo_write_spend(struct demo_world *w, struct crm_err *err)
 
 	struct demo_csv csv;
 	struct demo_row row;
-	if ((rc = demo_csv_open(&csv, w->dir, CRM_SPEND, n, rb, 0, 0, 0,
-				&w->bad[CRM_SPEND], err)) != CRM_OK)
+	if ((rc = open_csv(w, &csv, CRM_SPEND, n, rb, 0, 0, err)) != CRM_OK)
 		goto done;
 	for (int m = 0; m < DEMO_N_MONTHS; m++) {
 		int64_t y = DEMO_START_Y + (DEMO_START_M - 1 + m) / 12;
@@ -802,14 +815,10 @@ int demo_write_spend(struct demo_world *w, struct crm_err *err)
 				demo_csv_row(&csv, &row);
 			}
 	}
-	w->rows[CRM_SPEND] = csv.n_rows;
-	rc = demo_csv_close(&csv, err);
+	rc = close_csv(w, &csv, err);
 done:
 	free(n_new);
-	if (r)
-		gsl_rng_free(r);
-	if (rb)
-		gsl_rng_free(rb);
+	free_streams(r, rb);
 	return rc;
 }
 
@@ -1063,7 +1072,7 @@ int demo_write_web(struct demo_world *w, struct crm_err *err)
 
 	struct demo_csv csv;
 	struct demo_row row;
-	char idbuf[16], page[48], vis[16];
+	char page[48], vis[16];
 	if ((rc = demo_csv_open(&csv, w->dir, CRM_WEB_EVENTS, wb.n_e, rb, 0, 0, 0,
 				&w->bad[CRM_WEB_EVENTS], err)) != CRM_OK)
 		goto done;
@@ -1078,8 +1087,7 @@ int demo_write_web(struct demo_world *w, struct crm_err *err)
 			page_text(e, page, sizeof page);
 			demo_cell_str(&row, CRM_W_PAGE, page);
 			if (s->rec != NONE) {
-				demo_cust_id(w, s->rec, idbuf);
-				demo_cell_str(&row, CRM_W_CUSTOMER_ID, idbuf);
+				cell_customer(w, &row, CRM_W_CUSTOMER_ID, s->rec);
 			}
 			demo_cell_str(&row, CRM_W_VISITOR_ID, vis);
 			demo_cell_str(&row, CRM_W_EVENT, web_events[e->event]);
@@ -1089,15 +1097,11 @@ int demo_write_web(struct demo_world *w, struct crm_err *err)
 			demo_csv_row(&csv, &row);
 		}
 	}
-	w->rows[CRM_WEB_EVENTS] = csv.n_rows;
-	rc = demo_csv_close(&csv, err);
+	rc = close_csv(w, &csv, err);
 done:
 	free(wb.s);
 	free(wb.e);
-	if (r)
-		gsl_rng_free(r);
-	if (rb)
-		gsl_rng_free(rb);
+	free_streams(r, rb);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/csvout.h"
 #include "core/entity.h"
 #include "core/err.h"
 #include "core/money.h"
@@ -211,30 +212,11 @@ static int flush(struct demo_csv *w)
 
 static void put_field(struct demo_csv *w, const char *p, size_t n)
 {
-	int quote = n > 0 && (p[0] == ' ' || p[n - 1] == ' ');
-	for (size_t i = 0; i < n && !quote; i++)
-		quote = p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r';
-	if (!quote) {
-		if (buf_append(&w->out, p, n) != 0)
-			w->failed = FAIL_NOMEM;
-		return;
-	}
-	if (buf_reserve(&w->out, 2 * n + 2) != 0) {
+	if (csv_put_field_buf(&w->out, p, n) != 0)
 		w->failed = FAIL_NOMEM;
-		return;
-	}
-	char *o = w->out.p + w->out.len;
-	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '"')
-			*o++ = '"';
-		if (p[i] == '\n')
-			w->line++;     /* a line break inside the field */
-		*o++ = p[i];
-	}
-	*o++ = '"';
-	w->out.len = (size_t)(o - w->out.p);
-	w->out.p[w->out.len] = '\0';
+	/* line breaks inside a quoted field move the file's line on */
+	for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
+		w->line++;
 }
 
 static void put_row(struct demo_csv *w, const struct demo_row *r)

@@ -25,6 +25,7 @@
 #include <utf8proc.h>
 
 #include "core/buf.h"
+#include "core/csvout.h"
 #include "core/err.h"
 #include "core/money.h"
 #include "core/strmap.h"
@@ -121,24 +122,6 @@ static int set_fault(struct fault *f, int reason, const char *field,
 
 /* ------------------------------------------------------------ rejects */
 
-static void csv_quote(struct buf *b, const char *p, size_t n)
-{
-	int need = 0;
-	for (size_t i = 0; i < n && !need; i++)
-		need = p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r';
-	if (!need) {
-		buf_append(b, p, n);
-		return;
-	}
-	buf_putc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '"')
-			buf_putc(b, '"');
-		buf_putc(b, p[i]);
-	}
-	buf_putc(b, '"');
-}
-
 /* Creates the rejects file at the first reject. */
 static int open_rejects(struct imp *im, struct crm_err *err)
 {
@@ -187,11 +170,11 @@ static int reject(struct imp *im, long line, const struct fault *f,
 		return rc;
 	im->rej.len = 0;
 	buf_printf(&im->rej, "%ld,%s,", line, ing_reason_name(f->reason));
-	csv_quote(&im->rej, f->field ? f->field : "", f->field ? strlen(f->field) : 0);
+	csv_put_field_buf(&im->rej, f->field ? f->field : "", f->field ? strlen(f->field) : 0);
 	buf_putc(&im->rej, ',');
-	csv_quote(&im->rej, f->msg, strlen(f->msg));
+	csv_put_field_buf(&im->rej, f->msg, strlen(f->msg));
 	buf_putc(&im->rej, ',');
-	csv_quote(&im->rej, raw ? raw : "", raw ? raw_n : 0);
+	csv_put_field_buf(&im->rej, raw ? raw : "", raw ? raw_n : 0);
 	buf_putc(&im->rej, '\n');
 	if (im->rej_mem && im->rej.p)
 		return keep_reject(im, err);

@@ -881,11 +881,6 @@ done:
 
 /* ------------------------------------------------------------------ report */
 
-static void put_time(char *out, int64_t t)
-{
-	ts_format(t, t % SECS_PER_DAY == 0, out);
-}
-
 /* Money as currency units, NAN when absent. */
 static double money_or_nan(int has, int64_t m)
 {
@@ -1076,14 +1071,9 @@ int mx_acquisition_report(const struct mx_ctx *ctx, struct rp_doc *d, struct crm
 	int rc = mx_acquisition_compute(ctx, &a, err);
 	if (rc != CRM_OK)
 		return rc;
-	char x[32], y[32], line[128];
+	char line[128];
 	struct rp_section *sec = rp_section_new(d, "acquisition", ctx->group, "Acquisition");
-	put_time(x, ctx->o.as_of);
-	rp_param(sec, "as-of", x);
-	put_time(x, ctx->o.p_start);
-	put_time(y, ctx->o.p_end);
-	snprintf(line, sizeof line, "[%s, %s)", x, y);
-	rp_param(sec, "period", line);
+	mx_param_period(sec, ctx->o.as_of, ctx->o.p_start, ctx->o.p_end, 1, NULL);
 	snprintf(line, sizeof line, "%d days", ctx->o.churn_window_days);
 	rp_param(sec, "churn window W", line);
 	rp_param(sec, "channel", "acquisition_channel, else the converting lead's source");

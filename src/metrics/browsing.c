@@ -514,11 +514,6 @@ static int path_before(const struct crm_column *pg, const struct mx_brow_path *a
 	return a->n_pages < b->n_pages;
 }
 
-static double pct(size_t num, size_t den)
-{
-	return den ? 100.0 * (double)num / (double)den : NAN;
-}
-
 static void fill_page(struct mx_brow_page *o, const struct pstat *ps, uint32_t p)
 {
 	o->page = p;
@@ -774,17 +769,17 @@ int mx_browsing_compute(const struct mx_ctx *ctx, struct mx_browsing *r, struct 
 		r->duration_mean_s = (double)dur_sum / (double)n_s;
 		r->duration_median_s = int_median(dur, n_s, count);
 		for (int b = 0; b < 3; b++)
-			r->bounce_rate[b] = pct(r->bounced[b], n_s);
+			r->bounce_rate[b] = mx_pct(r->bounced[b], n_s);
 	}
 	if (r->n_dwell) {
 		r->dwell_mean_s = (double)dwell_sum / (double)r->n_dwell;
 		r->dwell_median_s = int_median(dwell, r->n_dwell, count);
 	}
 	for (int f = 0; f < MX_FUNNEL_N; f++) {
-		r->funnel_pct[f] = pct(r->funnel[f], f ? r->funnel[f - 1] : n_s);
+		r->funnel_pct[f] = mx_pct(r->funnel[f], f ? r->funnel[f - 1] : n_s);
 		r->funnel_drop_pct[f] = 100.0 - r->funnel_pct[f];
 	}
-	r->conversion_pct = pct(r->funnel[MX_FUNNEL_PURCHASE], r->funnel[MX_FUNNEL_VIEW]);
+	r->conversion_pct = mx_pct(r->funnel[MX_FUNNEL_PURCHASE], r->funnel[MX_FUNNEL_VIEW]);
 
 	/* the top lists */
 	uint32_t top[3][MX_BROW_TOP];
@@ -951,7 +946,7 @@ static void emit_tables(struct rp_section *s, const struct mx_browsing *r,
 		rp_cell_str(t, page_cell(pg, p->page));
 		rp_cell_num(t, (double)p->entries);
 		rp_cell_num(t, (double)p->bounces);
-		rp_cell_num(t, pct(p->bounces, p->entries));
+		rp_cell_num(t, mx_pct(p->bounces, p->entries));
 	}
 
 	static const struct rp_col page_cols[] = {
@@ -983,7 +978,7 @@ static void emit_tables(struct rp_section *s, const struct mx_browsing *r,
 		rp_row(t);
 		rp_cell_str(t, bad ? "?" : b.p);
 		rp_cell_num(t, (double)p->sessions);
-		rp_cell_num(t, pct(p->sessions, r->sessions));
+		rp_cell_num(t, mx_pct(p->sessions, r->sessions));
 		buf_fini(&b);
 	}
 
@@ -998,14 +993,14 @@ static void emit_tables(struct rp_section *s, const struct mx_browsing *r,
 		rp_cell_str(t, page_cell(pg, p->page));
 		rp_cell_num(t, (double)p->exits);
 		rp_cell_num(t, (double)p->visits);
-		rp_cell_num(t, pct(p->exits, p->visits));
+		rp_cell_num(t, mx_pct(p->exits, p->visits));
 	}
 }
 
 int mx_browsing_report(const struct mx_ctx *ctx, struct rp_doc *d, struct crm_err *err)
 {
 	struct mx_browsing r;
-	char a[32], b[32], text[256];
+	char text[256];
 	int rc;
 	struct rp_section *s;
 	if (ctx->order_channel) {
@@ -1018,12 +1013,8 @@ int mx_browsing_report(const struct mx_ctx *ctx, struct rp_doc *d, struct crm_er
 	const char *def = mx_browsing_bounce_name(r.bounce_def);
 	const struct crm_column *pg = &ctx->ds->t[CRM_WEB_EVENTS].col[CRM_W_PAGE];
 	s = rp_section_new(d, "browsing", ctx->group, "Browsing");
-	ts_format(ctx->o.as_of, 0, a);
-	rp_param(s, "as-of", a);
-	ts_format(ctx->o.p_start, 0, a);
-	ts_format(ctx->o.p_end, 0, b);
-	snprintf(text, sizeof text, "[%s, %s): sessions starting in it", a, b);
-	rp_param(s, "period", text);
+	mx_param_period(s, ctx->o.as_of, ctx->o.p_start, ctx->o.p_end, 0,
+			": sessions starting in it");
 	snprintf(text, sizeof text, "by session_id; without one, a visitor's events at most %d s apart",
 		 ctx->o.session_timeout_s);
 	rp_param(s, "session", text);

@@ -358,23 +358,39 @@ static int parse_score(const char *s, size_t n, int *score, int *neg, const char
 	return 0;
 }
 
+/* The line of text[0..size) at *pos into *s and *n (without its '\n'),
+ * *pos moved past it; 0 when no line is left. */
+static int next_line(const char *text, size_t size, size_t *pos, const char **s, size_t *n)
+{
+	if (*pos >= size)
+		return 0;
+	*s = text + *pos;
+	const char *nl = memchr(*s, '\n', size - *pos);
+	*n = nl ? (size_t)(nl - *s) : size - *pos;
+	*pos += *n + (nl ? 1 : 0);
+	return 1;
+}
+
+/* 1 when s[0..n) is only spaces and tabs, or a comment ('#' after them). */
+static int blank_or_comment(const char *s, size_t n)
+{
+	size_t lead = 0;
+	while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
+		lead++;
+	return lead == n || s[lead] == '#';
+}
+
 static int load_lexicon(struct mx_lexicon *lx, const char *text, size_t size,
 			struct mx_tokens *tk, struct crm_err *err)
 {
 	long line = 0;
-	size_t pos = 0;
-	while (pos < size) {
-		const char *s = text + pos;
-		const char *nl = memchr(s, '\n', size - pos);
-		size_t n = nl ? (size_t)(nl - s) : size - pos;
-		pos += n + (nl ? 1 : 0);
+	size_t pos = 0, n;
+	const char *s;
+	while (next_line(text, size, &pos, &s, &n)) {
 		line++;
 		if (n && s[n - 1] == '\r')
 			n--;
-		size_t lead = 0;
-		while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
-			lead++;
-		if (lead == n || s[lead] == '#')
+		if (blank_or_comment(s, n))
 			continue;
 		const char *tab = memchr(s, '\t', n);
 		const char *why = NULL;
@@ -423,16 +439,10 @@ static int load_lexicon(struct mx_lexicon *lx, const char *text, size_t size,
 static int load_stop(struct mx_lexicon *lx, const char *path, const char *text,
 		     size_t size, struct mx_tokens *tk, struct crm_err *err)
 {
-	size_t pos = 0;
-	while (pos < size) {
-		const char *s = text + pos;
-		const char *nl = memchr(s, '\n', size - pos);
-		size_t n = nl ? (size_t)(nl - s) : size - pos;
-		pos += n + (nl ? 1 : 0);
-		size_t lead = 0;
-		while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
-			lead++;
-		if (lead == n || s[lead] == '#')
+	size_t pos = 0, n;
+	const char *s;
+	while (next_line(text, size, &pos, &s, &n)) {
+		if (blank_or_comment(s, n))
 			continue;
 		if (mx_tokenize(tk, s, n) != 0)
 			return crm_err_set(err, CRM_ENOMEM, "%s: out of memory", path);

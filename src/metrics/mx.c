@@ -1,15 +1,19 @@
 /* mx.c - what every metric family shares (metrics layer): the options of
  * METRICS.md and their defaults, resolving them against a dataset into a
- * context, which orders count, the order kinds, calendar months and the
- * quantiles every family reports. */
+ * context, which orders count, the order kinds, calendar months, the
+ * quantiles and medians every family reports, and small helpers of their
+ * passes and reports. */
 #include "metrics/mx.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/tstamp.h"
+#include "report/doc.h"
 
 void mx_opts_default(struct mx_opts *o)
 {
@@ -108,6 +112,46 @@ int mx_ctx_init(struct mx_ctx *ctx, const struct crm_dataset *ds,
 	if (!ctx->o.language)
 		ctx->o.language = "en";
 	return CRM_OK;
+}
+
+size_t mx_split_customers(const struct crm_dataset *ds)
+{
+	const struct crm_table *t = &ds->t[CRM_ORDERS];
+	if (t->n < MX_THREAD_MIN_ORDERS || !t->by_customer)
+		return ds->n_customers;
+	size_t lo = 0, hi = ds->n_customers;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (t->by_customer[m] < t->n / 2)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo;
+}
+
+const char *mx_code_name(const struct crm_column *col, uint32_t code, const char *none)
+{
+	if (code == 0 || col->kind != CRM_COL_CAT || code >= col->dict.n)
+		return none;
+	return strs_get(&col->dict, code, NULL);
+}
+
+static void put_time(char *out, int64_t t, int day_dates)
+{
+	ts_format(t, day_dates && t % SECS_PER_DAY == 0, out);
+}
+
+void mx_param_period(struct rp_section *sec, int64_t as_of, int64_t p_start, int64_t p_end,
+		     int day_dates, const char *note)
+{
+	char a[32], b[32], line[160];
+	put_time(a, as_of, day_dates);
+	rp_param(sec, "as-of", a);
+	put_time(a, p_start, day_dates);
+	put_time(b, p_end, day_dates);
+	snprintf(line, sizeof line, "[%s, %s)%s", a, b, note ? note : "");
+	rp_param(sec, "period", line);
 }
 
 int mx_order_counts(const struct mx_ctx *ctx, size_t r)
@@ -263,11 +307,18 @@ double mx_quantile(double *v, size_t n, double p)
 {
 	if (n == 0 || isnan(p))
 		return NAN;
+	sort_doubles(v, n);
+	return mx_quantile_sorted(v, n, p);
+}
+
+double mx_quantile_sorted(const double *v, size_t n, double p)
+{
+	if (n == 0 || isnan(p))
+		return NAN;
 	if (p < 0)
 		p = 0;
 	if (p > 1)
 		p = 1;
-	sort_doubles(v, n);
 	/* Hyndman & Fan (1996) type 7: h = (n - 1) p, interpolate between the
 	 * order statistics floor(h) and floor(h) + 1 (0-based) */
 	double h = (double)(n - 1) * p;
@@ -296,4 +347,127 @@ double mx_mean(const double *v, size_t n)
 		s = t;
 	}
 	return (s + c) / (double)n;
+}
+
+/* -------------------------------------------------------------- selection */
+
+static inline void swap_d(double *v, ptrdiff_t i, ptrdiff_t j)
+{
+	double x = v[i];
+	v[i] = v[j];
+	v[j] = x;
+}
+
+/* Moves the k-th smallest of v[0..n) (0-based, k < n) to v[k], smaller or
+ * equal values before it and larger or equal after (Hoare's FIND with
+ * median-of-3 pivots), and returns it. */
+static double select_kth(double *v, size_t n, size_t k)
+{
+	ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+	while (lo < hi) {
+		ptrdiff_t mid = lo + (hi - lo) / 2;
+		if (v[mid] < v[lo])
+			swap_d(v, lo, mid);
+		if (v[hi] < v[lo])
+			swap_d(v, lo, hi);
+		if (v[hi] < v[mid])
+			swap_d(v, mid, hi);
+		double pivot = v[mid];
+		ptrdiff_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+				swap_d(v, i++, j--);
+		}
+		/* now v[lo..j] <= pivot <= v[i..hi], and v[j+1..i-1] == pivot */
+		if (kk <= j)
+			hi = j;
+		else if (kk >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
+double mx_select_median(double *v, size_t n)
+{
+	if (n == 0)
+		return NAN;
+	double upper = select_kth(v, n, n / 2);
+	if (n % 2)
+		return upper;
+	double lower = v[0];   /* the largest of v[0 .. n/2), all <= upper */
+	for (size_t i = 1; i < n / 2; i++)
+		if (v[i] > lower)
+			lower = v[i];
+	return (lower + upper) / 2;
+}
+
+static inline void swap_i64(int64_t *v, size_t i, size_t j)
+{
+	int64_t t = v[i];
+	v[i] = v[j];
+	v[j] = t;
+}
+
+/* As select_kth, with an insertion sort for ranges under 16 values: it
+ * runs once per customer on their few gaps between orders. */
+int64_t mx_select_i64(int64_t *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+	while (hi > lo) {
+		if (hi - lo < 16) {
+			for (size_t i = lo + 1; i <= hi; i++)
+				for (size_t j = i; j > lo && v[j - 1] > v[j]; j--)
+					swap_i64(v, j - 1, j);
+			break;
+		}
+		size_t mid = lo + (hi - lo) / 2, i = lo, j = hi;
+		if (v[mid] < v[lo])
+			swap_i64(v, lo, mid);
+		if (v[hi] < v[lo])
+			swap_i64(v, lo, hi);
+		if (v[hi] < v[mid])
+			swap_i64(v, mid, hi);
+		int64_t pivot = v[mid];
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				swap_i64(v, i, j);
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		/* v[lo..j] <= pivot, v[i..hi] >= pivot, between them == pivot */
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
+double mx_select_median_i64(int64_t *v, size_t n)
+{
+	if (n == 0)
+		return NAN;
+	int64_t upper = mx_select_i64(v, n, n / 2);
+	if (n % 2)
+		return (double)upper;
+	int64_t lower = v[0];  /* the largest of v[0 .. n/2), all <= upper */
+	for (size_t i = 1; i < n / 2; i++)
+		if (v[i] > lower)
+			lower = v[i];
+	return ((double)lower + (double)upper) / 2;
 }

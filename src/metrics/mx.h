@@ -13,6 +13,7 @@
 #ifndef METRICS_MX_H
 #define METRICS_MX_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,14 @@ struct rp_doc;
 typedef int (*mx_report_fn)(const struct mx_ctx *ctx, struct rp_doc *d,
 			    struct crm_err *err);
 
+/* Emits the parameters every family's section opens with: "as-of" (A) and
+ * "period" ("[start, end)" then note, when not NULL). Times are written in
+ * full (YYYY-MM-DDTHH:MM:SSZ), or as their date when at midnight and
+ * day_dates is 1. */
+struct rp_section;
+void mx_param_period(struct rp_section *sec, int64_t as_of, int64_t p_start, int64_t p_end,
+		     int day_dates, const char *note);
+
 /* Resolves o against ds into ctx (in = NULL, order_channel = 0, group NULL): as_of
  * defaults to ds->last_at, the period to the 12 calendar months before A
  * ([A + 1 s - 12 months, A + 1 s); a 29 February start becomes the 28th);
@@ -117,6 +126,21 @@ static inline int mx_order_kind(const struct crm_table *orders, size_t r)
 	return mx_kind_of(orders->col[CRM_O_STATUS].cat, orders->col[CRM_O_AMOUNT].i64, r);
 }
 
+/* Families whose pass over the orders splits the customers in two and runs
+ * the halves on two threads do so from this many order rows: below it a
+ * second thread costs more than it saves. */
+#define MX_THREAD_MIN_ORDERS 200000
+
+/* Where the customers of ds split into two ranges of about equal order
+ * rows: the first customer whose orders start at or after half of the order
+ * rows (ds->t[CRM_ORDERS].by_customer), so [0, mid) and [mid, n_customers).
+ * ds->n_customers (no split) below MX_THREAD_MIN_ORDERS order rows. */
+size_t mx_split_customers(const struct crm_dataset *ds);
+
+/* The text of code of a CAT column (borrowed from its dictionary), or none
+ * for code 0, a code off the dictionary, or a column that is not CAT. */
+const char *mx_code_name(const struct crm_column *col, uint32_t code, const char *none);
+
 /* Calendar helpers (UTC). Month index: months since 1970-01 (0 = 1970-01). */
 /* t moved back by twelve calendar months, same time of day; a day past the
  * end of the earlier month (29 February) becomes its last day. The rule of
@@ -133,9 +157,36 @@ void mx_month_label(int64_t month, char out[8]); /* "2024-03" */
  * n = 0 gives NAN. */
 double mx_quantile(double *v, size_t n, double p);
 static inline double mx_median(double *v, size_t n) { return mx_quantile(v, n, 0.5); }
+/* The same on v[0..n) already sorted ascending (not changed). */
+double mx_quantile_sorted(const double *v, size_t n, double p);
 double mx_mean(const double *v, size_t n);      /* NAN when n = 0 */
+
+/* Selection in linear time without sorting or allocating (Hoare's FIND with
+ * median-of-three pivots), for medians of a value per customer where
+ * mx_quantile's sort would cost more. */
+
+/* Reorders v[0..n) (k < n) so that v[k] is its (k+1)-th smallest, the values
+ * before it no larger and those after no smaller, and returns v[k]. */
+int64_t mx_select_i64(int64_t *v, size_t n, size_t k);
+
+/* The median of v[0..n) (the middle value, or the mean of the two middle
+ * ones: mx_quantile's type 7 at 0.5); v is reordered. NAN when n = 0. */
+double mx_select_median(double *v, size_t n);
+double mx_select_median_i64(int64_t *v, size_t n);
 
 /* Money (ten-thousandths) as a double in currency units. */
 static inline double mx_money(int64_t m) { return (double)m / 10000.0; }
+
+/* 100 num / den: a share in per cent, NAN (no data) when den is 0. */
+static inline double mx_pct(size_t num, size_t den)
+{
+	return den ? 100.0 * (double)num / (double)den : NAN;
+}
+
+/* A count as a report value: NAN (no data) when the family has no input. */
+static inline double mx_count_or_nan(int has, size_t n)
+{
+	return has ? (double)n : NAN;
+}
 
 #endif

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
 #include "core/err.h"
 #include "core/tstamp.h"
 #include "report/doc.h"
@@ -85,62 +84,6 @@ void mx_rank_desc(struct mx_ranked *r, struct mx_ranked *tmp, size_t n)
 	size_t small[8 * 256];
 	memset(small, 0, sizeof small);
 	radix_by(r, tmp, n, 8, small);
-}
-
-static inline void swap_d(double *v, ptrdiff_t i, ptrdiff_t j)
-{
-	double x = v[i];
-	v[i] = v[j];
-	v[j] = x;
-}
-
-/* Moves the k-th smallest of v[0..n) (0-based, k < n) to v[k], smaller or
- * equal values before it and larger or equal after (Hoare's FIND with
- * median-of-3 pivots), and returns it. */
-static double select_kth(double *v, size_t n, size_t k)
-{
-	ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
-	while (lo < hi) {
-		ptrdiff_t mid = lo + (hi - lo) / 2;
-		if (v[mid] < v[lo])
-			swap_d(v, lo, mid);
-		if (v[hi] < v[lo])
-			swap_d(v, lo, hi);
-		if (v[hi] < v[mid])
-			swap_d(v, mid, hi);
-		double pivot = v[mid];
-		ptrdiff_t i = lo, j = hi;
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j)
-				swap_d(v, i++, j--);
-		}
-		/* now v[lo..j] <= pivot <= v[i..hi], and v[j+1..i-1] == pivot */
-		if (kk <= j)
-			hi = j;
-		else if (kk >= i)
-			lo = i;
-		else
-			break;
-	}
-	return v[k];
-}
-
-double mx_select_median(double *v, size_t n)
-{
-	if (n == 0)
-		return NAN;
-	double upper = select_kth(v, n, n / 2);
-	if (n % 2)
-		return upper;
-	double lower = v[0];   /* the largest of v[0 .. n/2), all <= upper */
-	for (size_t i = 1; i < n / 2; i++)
-		if (v[i] > lower)
-			lower = v[i];
-	return (lower + upper) / 2;
 }
 
 int mx_bands_fill(const struct mx_ranked *r, size_t n, int k, struct mx_band *out,
@@ -530,9 +473,6 @@ static void pass_merge(struct pass *a, const struct pass *b, size_t n_months, si
 		a->bad_row = b->bad_row;
 }
 
-/* Below this many orders a second thread costs more than it saves. */
-#define THREAD_MIN_ORDERS 200000
-
 int mx_purchases_compute(const struct mx_ctx *ctx, struct mx_purchases *out,
 			 struct crm_err *err)
 {
@@ -624,18 +564,7 @@ int mx_purchases_compute(const struct mx_ctx *ctx, struct mx_purchases *out,
 
 	/* two shares of customers with half of the order rows each, on two
 	 * threads when the orders are many (as crm_summary_compute) */
-	size_t mid = ds->n_customers;
-	if (t->n >= THREAD_MIN_ORDERS) {
-		size_t lo = 0, hi = ds->n_customers;
-		while (lo < hi) {
-			size_t m = lo + (hi - lo) / 2;
-			if (t->by_customer[m] < t->n / 2)
-				lo = m + 1;
-			else
-				hi = m;
-		}
-		mid = lo;
-	}
+	size_t mid = mx_split_customers(ds);
 	ranked = xmallocn(ds->n_customers, sizeof *ranked);
 	gaps = xmallocn(ds->n_customers, sizeof *gaps);
 	allocated = 1;
@@ -848,23 +777,9 @@ done:
 
 /* ------------------------------------------------------------ the report */
 
-/* The text of a CAT column's code (borrowed), "(none)" for code 0. */
-static const char *code_name(const struct crm_column *col, uint32_t code)
-{
-	if (code == 0 || col->kind != CRM_COL_CAT || code >= col->dict.n)
-		return "(none)";
-	return strs_get(&col->dict, code, NULL);
-}
-
 static const char *const month_names[12] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 };
-
-/* A count, or no data when the dataset has no orders. */
-static double count_or_nan(const struct mx_purchases *p, size_t v)
-{
-	return p->has_orders ? (double)v : NAN;
-}
 
 static double money_or_nan(const struct mx_purchases *p, int64_t v)
 {
@@ -885,7 +800,7 @@ static void emit_mix(struct rp_section *s, const struct mx_purchases *p,
 	for (size_t i = 0; i < p->n_channels; i++) {
 		const struct mx_channel_mix *m = &p->channels[i];
 		rp_row(tb);
-		rp_cell_str(tb, code_name(chan, m->code));
+		rp_cell_str(tb, mx_code_name(chan, m->code, "(none)"));
 		rp_cell_num(tb, (double)m->orders);
 		rp_cell_num(tb, mx_money(m->revenue));
 		rp_cell_num(tb, mx_money(m->returns));
@@ -914,7 +829,7 @@ static void emit_bands(struct rp_section *s, const struct mx_purchases *p)
 		snprintf(name, sizeof name, "%d", b + 1);
 		rp_row(tb);
 		rp_cell_str(tb, name);
-		rp_cell_num(tb, count_or_nan(p, band->customers));
+		rp_cell_num(tb, mx_count_or_nan(p->has_orders, band->customers));
 		rp_cell_num(tb, band->customers ? mx_money(band->min) : NAN);
 		rp_cell_num(tb, band->customers ? mx_money(band->max) : NAN);
 		rp_cell_num(tb, money_or_nan(p, band->total));
@@ -1034,7 +949,7 @@ static int emit_velocity(struct rp_section *s, const struct mx_purchases *p,
 		for (size_t j = 0; j < n_vm; j++) {
 			mx_month_label(p->vm_first + (int64_t)j, label);
 			rp_row(tb);
-			rp_cell_str(tb, code_name(catcol, (uint32_t)k));
+			rp_cell_str(tb, mx_code_name(catcol, (uint32_t)k, "(none)"));
 			rp_cell_str(tb, label);
 			rp_cell_num(tb, (double)p->cat_orders[k * n_vm + j]);
 			rp_cell_num(tb, mx_money(p->cat_revenue[k * n_vm + j]));
@@ -1054,7 +969,7 @@ static int emit_velocity(struct rp_section *s, const struct mx_purchases *p,
 			const struct mx_mover *m = &p->movers[side ? p->n_growth - 1 - i : i];
 			struct rp_table *t = side ? slow : fast;
 			rp_row(t);
-			rp_cell_str(t, code_name(catcol, m->code));
+			rp_cell_str(t, mx_code_name(catcol, m->code, "(none)"));
 			rp_cell_num(t, mx_money(m->revenue_prev));
 			rp_cell_num(t, mx_money(m->revenue_last));
 			rp_cell_num(t, m->growth);
@@ -1080,16 +995,12 @@ int mx_purchases_report(const struct mx_ctx *ctx, struct rp_doc *d, struct crm_e
 	if (rc != CRM_OK)
 		return rc;
 	struct rp_section *s = rp_section_new(d, "purchases", ctx->group, "Purchases");
-	char a[32], b[32], line[512];
+	char line[512];
 
-	ts_format(p.as_of, 0, a);
-	rp_param(s, "as-of", a);
-	ts_format(p.p_start, 0, a);
-	ts_format(p.p_end, 0, b);
-	snprintf(line, sizeof line, "[%s, %s)", a, b);
-	rp_param(s, "period", line);
+	mx_param_period(s, p.as_of, p.p_start, p.p_end, 0, NULL);
 	if (ctx->order_channel)
-		rp_param(s, "order channel", code_name(&t->col[CRM_O_CHANNEL], ctx->order_channel));
+		rp_param(s, "order channel",
+			 mx_code_name(&t->col[CRM_O_CHANNEL], ctx->order_channel, "(none)"));
 	snprintf(line, sizeof line, "%d days", ctx->o.no_second_days);
 	rp_param(s, "no second order age", line);
 	snprintf(line, sizeof line, "%d quantile bands of net revenue in P", p.n_bands);
@@ -1098,14 +1009,17 @@ int mx_purchases_report(const struct mx_ctx *ctx, struct rp_doc *d, struct crm_e
 		 "return (status returned or amount < 0) counts by its absolute value; "
 		 "cancelled orders count nowhere");
 
-	rp_value(s, "orders", "Completed orders in P", RP_COUNT, count_or_nan(&p, p.orders));
-	rp_value(s, "return_orders", "Returns in P", RP_COUNT, count_or_nan(&p, p.return_orders));
+	rp_value(s, "orders", "Completed orders in P", RP_COUNT,
+		 mx_count_or_nan(p.has_orders, p.orders));
+	rp_value(s, "return_orders", "Returns in P", RP_COUNT,
+		 mx_count_or_nan(p.has_orders, p.return_orders));
 	rp_value(s, "revenue", "Revenue of completed orders in P", RP_MONEY,
 		 money_or_nan(&p, p.revenue));
 	rp_value(s, "returns", "Returns in P (absolute value)", RP_MONEY,
 		 money_or_nan(&p, p.returns));
 	rp_value(s, "net_revenue", "Net revenue in P", RP_MONEY, money_or_nan(&p, p.net_revenue));
-	rp_value(s, "customers", "Active customers in P", RP_COUNT, count_or_nan(&p, p.customers));
+	rp_value(s, "customers", "Active customers in P", RP_COUNT,
+		 mx_count_or_nan(p.has_orders, p.customers));
 	rp_value(s, "aov", "Average order value (AOV)", RP_MONEY, p.aov);
 	rp_value(s, "net_per_order", "Net revenue per completed order", RP_MONEY, p.net_per_order);
 	rp_value(s, "frequency", "Purchase frequency (TPPC): orders per active customer in P",
@@ -1115,12 +1029,13 @@ int mx_purchases_report(const struct mx_ctx *ctx, struct rp_doc *d, struct crm_e
 		 p.repeat_rate_to_date);
 	snprintf(line, sizeof line, "Customers whose first order is over %d days old",
 		 ctx->o.no_second_days);
-	rp_value(s, "no_second_order_base", line, RP_COUNT, count_or_nan(&p, p.ns_eligible));
+	rp_value(s, "no_second_order_base", line, RP_COUNT,
+		 mx_count_or_nan(p.has_orders, p.ns_eligible));
 	rp_value(s, "no_second_order", "... of them with no second order", RP_COUNT,
-		 count_or_nan(&p, p.ns_one));
+		 mx_count_or_nan(p.has_orders, p.ns_one));
 	rp_value(s, "no_second_order_share", "Share with no second order", RP_PERCENT, p.ns_share);
 	rp_value(s, "ipt_customers", "Customers with 2 or more purchase days to A", RP_COUNT,
-		 count_or_nan(&p, p.ipt_customers));
+		 mx_count_or_nan(p.has_orders, p.ipt_customers));
 	rp_value(s, "ipt_median", "Inter-purchase time, median over customers", RP_DAYS,
 		 p.ipt_median);
 	rp_value(s, "ipt_mean", "Inter-purchase time, mean over customers", RP_DAYS, p.ipt_mean);

@@ -156,11 +156,6 @@ struct mx_ranked {
  * would take a few tenths of a second for. */
 void mx_rank_desc(struct mx_ranked *r, struct mx_ranked *tmp, size_t n);
 
-/* The median of v[0..n) (the middle value, or the mean of the two middle
- * ones: mx_quantile's type 7 at 0.5) by selection in linear time, without
- * sorting or allocating; v is reordered. NAN when n = 0. */
-double mx_select_median(double *v, size_t n);
-
 /* Splits r[0..n) (sorted by mx_rank_desc) into k >= 1 bands by rank, as
  * SQL's NTILE(k): every band has floor(n / k) customers and the first
  * n mod k bands one more; band 0 holds the top values. Fills out[0..k);

@@ -211,73 +211,6 @@ static int64_t entry_time(const struct mx_ctx *ctx, size_t c)
 	return e;
 }
 
-static void swap_i64(int64_t *v, size_t i, size_t j)
-{
-	int64_t t = v[i];
-	v[i] = v[j];
-	v[j] = t;
-}
-
-/* Reorders v[0..n) so that v[k] is the (k+1)-th smallest, the ones before
- * it no larger and the ones after no smaller (Hoare's selection with a
- * median-of-three pivot; insertion sort for short ranges). No allocation:
- * it runs once per customer, where mx_median's sort would cost more. */
-static void select_k(int64_t *v, size_t n, size_t k)
-{
-	size_t lo = 0, hi = n - 1;
-	while (hi > lo) {
-		if (hi - lo < 16) {
-			for (size_t i = lo + 1; i <= hi; i++)
-				for (size_t j = i; j > lo && v[j - 1] > v[j]; j--)
-					swap_i64(v, j - 1, j);
-			return;
-		}
-		size_t mid = lo + (hi - lo) / 2, i = lo, j = hi;
-		if (v[mid] < v[lo])
-			swap_i64(v, lo, mid);
-		if (v[hi] < v[lo])
-			swap_i64(v, lo, hi);
-		if (v[hi] < v[mid])
-			swap_i64(v, mid, hi);
-		int64_t pivot = v[mid];
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j) {
-				swap_i64(v, i, j);
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		/* v[lo..j] <= pivot, v[i..hi] >= pivot, between them == pivot */
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return;
-	}
-}
-
-/* The median of v[0..n), n > 0, as mx_median (type 7: the middle value or
- * the mean of the two middle ones); reorders v. */
-static double median_i64(int64_t *v, size_t n)
-{
-	size_t k = (n - 1) / 2;
-	select_k(v, n, k);
-	if (n % 2)
-		return (double)v[k];
-	int64_t next = v[k + 1];
-	for (size_t i = k + 2; i < n; i++)
-		if (v[i] < next)
-			next = v[i];
-	return ((double)v[k] + (double)next) / 2;
-}
-
 /* What the stage at a date is decided from: a customer's completed orders
  * up to the date, read incrementally (stats_to), so that the stages at
  * several ascending dates take one scan. */
@@ -336,7 +269,7 @@ static int stage_of(const struct stage_scan *sc, int64_t d, int64_t today, int64
 	else if ((double)since > f * (double)sc->max_gap)
 		at_risk = 1;
 	else
-		at_risk = (double)since > f * median_i64(gaps, sc->n_gaps);
+		at_risk = (double)since > f * mx_select_median_i64(gaps, sc->n_gaps);
 	if (at_risk)
 		return MX_STAGE_AT_RISK;
 	if (sc->n == 1)
@@ -437,17 +370,6 @@ static int band_of(const double *cut, int n_cuts, int64_t v)
 			hi = mid;
 	}
 	return 1 + lo;
-}
-
-/* Type-7 quantile p of sorted v[0..n), n > 0 (as mx_quantile). */
-static double quantile_sorted(const double *v, size_t n, double p)
-{
-	double h = (double)(n - 1) * p;
-	size_t lo = (size_t)floor(h);
-	if (lo >= n - 1)
-		return v[n - 1];
-	double frac = h - (double)lo;
-	return frac == 0 ? v[lo] : v[lo] + frac * (v[lo + 1] - v[lo]);
 }
 
 /* Adds b to *a, remembering an overflow in *ovf. */
@@ -709,8 +631,6 @@ static void *run_part(void *arg)
 
 /* Runs step on both parts, the second on a thread of its own when there is
  * one and the work is large enough. */
-#define THREAD_MIN_ORDERS 200000
-
 static void run_parts(struct part pt[2], int step, int threads)
 {
 	pthread_t th;
@@ -831,20 +751,8 @@ int mx_retention_compute(const struct mx_ctx *ctx, struct mx_retention **out,
 		goto done;
 
 	/* two customer ranges of about equal order rows */
-	const struct crm_table *t = &ds->t[CRM_ORDERS];
-	size_t mid = nc;
-	int threads = t->n >= THREAD_MIN_ORDERS && t->by_customer;
-	if (threads) {
-		size_t lo = 0, hi = nc;
-		while (lo < hi) {
-			size_t m = lo + (hi - lo) / 2;
-			if (t->by_customer[m] < t->n / 2)
-				lo = m + 1;
-			else
-				hi = m;
-		}
-		mid = lo;
-	}
+	size_t mid = mx_split_customers(ds);
+	int threads = mid < nc;
 	for (int k = 0; k < 2; k++) {
 		pt[k].ctx = ctx;
 		pt[k].mt = &mt;
@@ -890,7 +798,7 @@ int mx_retention_compute(const struct mx_ctx *ctx, struct mx_retention **out,
 		if (n_cuts > 0) {
 			r->band_cut[0] = mx_quantile(vals, n_vals, 1.0 / r->n_bands);
 			for (int k = 1; k < n_cuts; k++)
-				r->band_cut[k] = quantile_sorted(vals, n_vals,
+				r->band_cut[k] = mx_quantile_sorted(vals, n_vals,
 								 (double)(k + 1) / r->n_bands);
 		}
 	}
@@ -983,20 +891,8 @@ done:
 
 /* ------------------------------------------------------------------ report */
 
-/* A time as "YYYY-MM-DD", or with the time of day when it is not midnight. */
-static void put_time(char *out, int64_t t)
-{
-	ts_format(t, t % SECS_PER_DAY == 0, out);
-}
-
 /* Room for a generated column name ("m123", "b12"). */
 #define NAME_W 24
-
-/* n / d x 100, NAN when d is 0. */
-static double pct(size_t n, size_t d)
-{
-	return d ? 100.0 * (double)n / (double)d : NAN;
-}
 
 /* A cohort table: "cohort", "customers", then m0 .. m(n-1) of unit. */
 static struct rp_table *cohort_table(struct rp_section *sec, const char *id, const char *title,
@@ -1062,7 +958,7 @@ static void emit_cohorts(const struct mx_ctx *ctx, const struct mx_retention *r,
 		for (size_t k = 0; k < n; k++) {
 			int seen = k + i < n;   /* month i + k is not after A */
 			const size_t cell = i * n + k;
-			rp_cell_num(ret, seen ? pct(act[cell], size) : NAN);
+			rp_cell_num(ret, seen ? mx_pct(act[cell], size) : NAN);
 			rp_cell_num(rev, seen && size ? mx_money(r->cohort_revenue[cell]) : NAN);
 			if (seen)
 				cum += r->cohort_revenue[cell];   /* the row's total did not overflow */
@@ -1099,7 +995,7 @@ static void emit_stages(const struct mx_ctx *ctx, const struct mx_retention *r,
 		rp_row(t);
 		rp_cell_str(t, stage_names[k]);
 		rp_cell_num(t, (double)r->stage_n[k]);
-		rp_cell_num(t, pct(r->stage_n[k], total));
+		rp_cell_num(t, mx_pct(r->stage_n[k], total));
 		rp_cell_num(t, mx_money(r->stage_revenue[k]));
 		rp_cell_num(t, mx_money(r->stage_revenue_p[k]));
 		rp_cell_num(t, r->stage_n[k] ? mx_money(r->stage_revenue[k]) / (double)r->stage_n[k]
@@ -1218,14 +1114,9 @@ int mx_retention_report(const struct mx_ctx *ctx, struct rp_doc *d, struct crm_e
 	if (rc != CRM_OK)
 		return rc;
 	const struct mx_opts *o = &ctx->o;
-	char a[32], b[32], line[256];
+	char line[256];
 	struct rp_section *sec = rp_section_new(d, "retention", ctx->group, "Customers over time");
-	put_time(a, o->as_of);
-	rp_param(sec, "as-of", a);
-	put_time(a, o->p_start);
-	put_time(b, o->p_end);
-	snprintf(line, sizeof line, "[%s, %s)", a, b);
-	rp_param(sec, "period", line);
+	mx_param_period(sec, o->as_of, o->p_start, o->p_end, 1, NULL);
 	snprintf(line, sizeof line, "%d days", o->churn_window_days);
 	rp_param(sec, "churn window W", line);
 	rp_param(sec, "cohort retention",

@@ -40,14 +40,6 @@ static size_t n_codes(const struct crm_table *t, int f)
 	return t->col[f].kind == CRM_COL_CAT && t->col[f].dict.n > 0 ? t->col[f].dict.n : 1;
 }
 
-static const char *code_name(const struct crm_table *t, int f, uint32_t code)
-{
-	if (t->col[f].kind != CRM_COL_CAT || code == 0 || code >= t->col[f].dict.n)
-		return "";
-	size_t len;
-	return strs_get(&t->col[f].dict, code, &len);
-}
-
 /* The rows of customer c in t: [*lo, *hi). */
 static void rows_of(const struct crm_table *t, size_t c, uint64_t *lo, uint64_t *hi)
 {
@@ -62,24 +54,6 @@ static void rows_of(const struct crm_table *t, size_t c, uint64_t *lo, uint64_t 
 static int in_p(const struct mx_ctx *ctx, int64_t t)
 {
 	return t != CRM_NA && t >= ctx->o.p_start && t < ctx->o.p_end && t <= ctx->o.as_of;
-}
-
-static double pct(size_t num, size_t den)
-{
-	return den ? 100.0 * (double)num / (double)den : NAN;
-}
-
-/* Quantile p of v[0..n) already sorted ascending: Hyndman & Fan type 7, as
- * mx_quantile (which sorted it). */
-static double q_sorted(const double *v, size_t n, double p)
-{
-	if (n == 0)
-		return NAN;
-	double h = (double)(n - 1) * p;
-	size_t lo = (size_t)floor(h);
-	if (lo >= n - 1)
-		return v[n - 1];
-	return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
 }
 
 /* A growable array of doubles. */
@@ -150,7 +124,7 @@ static void dur_summary(double *v, size_t n, int64_t sum_secs, double *median, d
 			double *p90)
 {
 	*median = mx_quantile(v, n, 0.5);   /* sorts v */
-	*p90 = q_sorted(v, n, 0.9);
+	*p90 = mx_quantile_sorted(v, n, 0.9);
 	*mean = n ? (double)sum_secs / (double)n / HOUR : NAN;
 }
 
@@ -201,8 +175,8 @@ static void stats_finish(struct mx_ticket_stats *s)
 {
 	s->never_answered = s->tickets - s->answered;
 	s->open = s->tickets - s->resolved;
-	s->sla_pct = pct(s->sla_met, s->sla_base);
-	s->sat_pct = pct(s->satisfied, s->rated);
+	s->sla_pct = mx_pct(s->sla_met, s->sla_base);
+	s->sat_pct = mx_pct(s->satisfied, s->rated);
 }
 
 static void stats_nan(struct mx_ticket_stats *s)
@@ -320,7 +294,7 @@ static int compute_tickets(const struct mx_ctx *ctx, struct mx_service *out, str
 				continue;
 			struct mx_ticket_group *x = &out->by[b][out->n_by[b]++];
 			x->code = (uint32_t)g;
-			x->name = code_name(t, by_field[b], (uint32_t)g);
+			x->name = mx_code_name(&t->col[by_field[b]], (uint32_t)g, "");
 			x->s = groups[b][g];
 			stats_finish(&x->s);
 		}
@@ -472,8 +446,8 @@ static int score_texts(const struct mx_ctx *ctx, const struct crm_table *t, int 
 		out->negative += v < 0;
 	}
 	out->mean = out->scored ? sum / (double)out->scored : NAN;
-	out->positive_pct = pct(out->positive, out->texts);
-	out->negative_pct = pct(out->negative, out->texts);
+	out->positive_pct = mx_pct(out->positive, out->texts);
+	out->negative_pct = mx_pct(out->negative, out->texts);
 	rc = CRM_OK;
 done:
 	mx_lex_free(lx);
@@ -583,12 +557,12 @@ static int compute_campaigns(const struct mx_ctx *ctx, struct mx_service *out,
 			continue;
 		struct mx_campaign *x = &out->campaigns[out->n_campaigns++];
 		x->code = (uint32_t)k;
-		x->name = code_name(t, CRM_I_CAMPAIGN, (uint32_t)k);
+		x->name = mx_code_name(&t->col[CRM_I_CAMPAIGN], (uint32_t)k, "");
 		x->date = date[k];
 		x->participants = start[k + 1] - start[k];
 		x->rated = sc->camp_rated[k];
 		x->satisfied = sc->camp_sat[k];
-		x->sat_pct = pct(x->satisfied, x->rated);
+		x->sat_pct = mx_pct(x->satisfied, x->rated);
 	}
 	/* repeat purchase in the windows, one pass over the customers */
 	const int64_t w = (int64_t)ctx->o.activity_window_days * SECS_PER_DAY;
@@ -632,8 +606,8 @@ static int compute_campaigns(const struct mx_ctx *ctx, struct mx_service *out,
 	}
 	for (size_t j = 0; j < out->n_campaigns; j++) {
 		struct mx_campaign *x = &out->campaigns[j];
-		x->part_rate = pct(x->part_repeat, x->part_base);
-		x->non_rate = pct(x->non_repeat, x->non_base);
+		x->part_rate = mx_pct(x->part_repeat, x->part_base);
+		x->non_rate = mx_pct(x->non_repeat, x->non_base);
 		x->uplift = x->part_rate - x->non_rate;   /* NAN when either is */
 	}
 	qsort(out->campaigns, out->n_campaigns, sizeof *out->campaigns, cmp_campaign);
@@ -689,7 +663,8 @@ static int compute_interactions(const struct mx_ctx *ctx, struct mx_service *out
 	    !out->social_month || !out->social_month_customers)
 		goto oom;
 	for (size_t k = 1; k < n_ch; k++)
-		sc.is_social[k] = (uint8_t)social_name(code_name(t, CRM_I_CHANNEL, (uint32_t)k));
+		sc.is_social[k] = (uint8_t)social_name(mx_code_name(&t->col[CRM_I_CHANNEL],
+								    (uint32_t)k, ""));
 	for (size_t c = 0; c < ds->n_customers; c++) {
 		if (!mx_counts(ctx, (uint32_t)c))
 			continue;
@@ -744,7 +719,7 @@ static int compute_interactions(const struct mx_ctx *ctx, struct mx_service *out
 		out->interaction_customers += (size_t)any;
 		out->social_customers += (size_t)any_social;
 	}
-	out->social_share_pct = pct(out->social, out->interactions);
+	out->social_share_pct = mx_pct(out->social, out->interactions);
 	size_t k = 0;
 	for (size_t ch = 0; ch < n_ch; ch++)
 		k += sc.per_code[ch] > 0;
@@ -755,14 +730,14 @@ static int compute_interactions(const struct mx_ctx *ctx, struct mx_service *out
 			continue;
 		struct mx_ia_channel *x = &out->channels[out->n_channels++];
 		x->code = (uint32_t)ch;
-		x->name = code_name(t, CRM_I_CHANNEL, (uint32_t)ch);
+		x->name = mx_code_name(&t->col[CRM_I_CHANNEL], (uint32_t)ch, "");
 		x->interactions = sc.per_code[ch];
 		x->customers = sc.cust_code[ch];
 		x->rated = sc.rated_code[ch];
 		x->satisfied = sc.sat_code[ch];
-		x->share_pct = pct(x->interactions, out->interactions);
+		x->share_pct = mx_pct(x->interactions, out->interactions);
 		x->per_customer = x->customers ? (double)x->interactions / (double)x->customers : NAN;
-		x->sat_pct = pct(x->satisfied, x->rated);
+		x->sat_pct = mx_pct(x->satisfied, x->rated);
 		x->social = sc.is_social[ch];
 	}
 	if ((rc = compute_campaigns(ctx, out, &sc, n_camp, err)) != CRM_OK)
@@ -803,7 +778,9 @@ static int compute_topics(const struct mx_ctx *ctx, struct mx_service *out, stru
 	if (!out->has_feedback)
 		return CRM_OK;
 	for (size_t k = 0; k < 64; k++)
-		kinds[k] = (uint8_t)(k < n_kind ? fb_kind(code_name(t, CRM_F_KIND, (uint32_t)k)) : FB_NONE);
+		kinds[k] = (uint8_t)(k < n_kind ?
+				     fb_kind(mx_code_name(&t->col[CRM_F_KIND], (uint32_t)k, "")) :
+				     FB_NONE);
 	if (!(acc = calloc(n_top, sizeof *acc)))
 		return crm_err_set(err, CRM_ENOMEM, "service: out of memory for feedback topics");
 	for (size_t c = 0; c < ds->n_customers; c++) {
@@ -843,9 +820,9 @@ static int compute_topics(const struct mx_ctx *ctx, struct mx_service *out, stru
 		struct mx_fb_topic *x = &out->topics[out->n_topics++];
 		*x = acc[g];
 		x->code = (uint32_t)g;
-		x->name = code_name(t, CRM_F_TOPIC, (uint32_t)g);
-		x->share_pct = pct(x->responses, out->responses);
-		x->sat_pct = pct(x->satisfied, x->scored);
+		x->name = mx_code_name(&t->col[CRM_F_TOPIC], (uint32_t)g, "");
+		x->share_pct = mx_pct(x->responses, out->responses);
+		x->sat_pct = mx_pct(x->satisfied, x->scored);
 	}
 done:
 	free(acc);
@@ -1147,8 +1124,8 @@ static int compute_engagement(const struct mx_ctx *ctx, struct mx_service *out,
 	if (k) {
 		out->eng_mean = mx_mean(v, k);
 		out->eng_median = mx_quantile(v, k, 0.5);   /* sorts */
-		out->eng_p25 = q_sorted(v, k, 0.25);
-		out->eng_p75 = q_sorted(v, k, 0.75);
+		out->eng_p25 = mx_quantile_sorted(v, k, 0.25);
+		out->eng_p75 = mx_quantile_sorted(v, k, 0.75);
 	}
 	free(v);
 	return CRM_OK;
@@ -1192,11 +1169,6 @@ void mx_service_fini(struct mx_service *s)
 }
 
 /* ------------------------------------------------------------------ report */
-
-static double cnt(int has, size_t n)
-{
-	return has ? (double)n : NAN;
-}
 
 static void ticket_table(struct rp_section *sec, const char *id, const char *title,
 			 const char *key, const struct mx_ticket_group *g, size_t n)
@@ -1263,14 +1235,9 @@ static void emit_campaigns(struct rp_section *sec, const struct mx_service *s)
 
 static void emit(const struct mx_ctx *ctx, const struct mx_service *s, struct rp_doc *d)
 {
-	char line[512], a[32], b[32];
+	char line[512];
 	struct rp_section *sec = rp_section_new(d, "service", ctx->group, "Service and interactions");
-	ts_format(s->as_of, 0, a);
-	rp_param(sec, "as-of", a);
-	ts_format(s->p_start, 0, a);
-	ts_format(s->p_end, 0, b);
-	snprintf(line, sizeof line, "[%s, %s)", a, b);
-	rp_param(sec, "period", line);
+	mx_param_period(sec, s->as_of, s->p_start, s->p_end, 0, NULL);
 	snprintf(line, sizeof line, "%g h", s->sla_hours);
 	rp_param(sec, "SLA target", line);
 	snprintf(line, sizeof line, "%d days", s->window_days);
@@ -1290,13 +1257,15 @@ static void emit(const struct mx_ctx *ctx, const struct mx_service *s, struct rp
 	/* tickets */
 	int ht = s->has_tickets;
 	const struct mx_ticket_stats *t = &s->tickets;
-	rp_value(sec, "tickets", "Tickets opened in P", RP_COUNT, cnt(ht, t->tickets));
-	rp_value(sec, "tickets_answered", "... answered by A", RP_COUNT, cnt(ht, t->answered));
+	rp_value(sec, "tickets", "Tickets opened in P", RP_COUNT, mx_count_or_nan(ht, t->tickets));
+	rp_value(sec, "tickets_answered", "... answered by A", RP_COUNT,
+		 mx_count_or_nan(ht, t->answered));
 	rp_value(sec, "tickets_never_answered", "... never answered (no first response by A)",
-		 RP_COUNT, cnt(ht, t->never_answered));
-	rp_value(sec, "tickets_open", "... open (not resolved by A)", RP_COUNT, cnt(ht, t->open));
+		 RP_COUNT, mx_count_or_nan(ht, t->never_answered));
+	rp_value(sec, "tickets_open", "... open (not resolved by A)", RP_COUNT,
+		 mx_count_or_nan(ht, t->open));
 	rp_value(sec, "tickets_backlog", "All tickets open at A (opened any time)", RP_COUNT,
-		 cnt(ht, s->backlog));
+		 mx_count_or_nan(ht, s->backlog));
 	rp_value(sec, "frt_median", "First response time, median", RP_HOURS, t->frt_median);
 	rp_value(sec, "frt_mean", "First response time, mean", RP_HOURS, t->frt_mean);
 	rp_value(sec, "frt_p90", "First response time, 90th percentile", RP_HOURS, t->frt_p90);
@@ -1306,7 +1275,7 @@ static void emit(const struct mx_ctx *ctx, const struct mx_service *s, struct rp
 	snprintf(line, sizeof line, "SLA attainment: answered within %g h", s->sla_hours);
 	rp_value(sec, "sla_attainment", line, RP_PERCENT, ht ? t->sla_pct : NAN);
 	rp_value(sec, "sla_pending", "Unanswered tickets still within the target at A", RP_COUNT,
-		 cnt(ht, s->sla_pending));
+		 mx_count_or_nan(ht, s->sla_pending));
 	rp_value(sec, "ticket_satisfaction", "Ticket satisfaction (% of 4-5 on 1-5)", RP_PERCENT,
 		 ht ? t->sat_pct : NAN);
 	snprintf(line, sizeof line, "First response time = first_response_at - opened_at; "
@@ -1324,9 +1293,10 @@ static void emit(const struct mx_ctx *ctx, const struct mx_service *s, struct rp
 
 	/* interaction channels */
 	int hi = s->has_interactions;
-	rp_value(sec, "interactions", "Interactions in P", RP_COUNT, cnt(hi, s->interactions));
+	rp_value(sec, "interactions", "Interactions in P", RP_COUNT,
+		 mx_count_or_nan(hi, s->interactions));
 	rp_value(sec, "interaction_customers", "Customers with an interaction in P", RP_COUNT,
-		 cnt(hi, s->interaction_customers));
+		 mx_count_or_nan(hi, s->interaction_customers));
 	{
 		const struct rp_col cols[] = {
 			{ "channel", RP_TEXT }, { "interactions", RP_COUNT }, { "share %", RP_PERCENT },
@@ -1353,7 +1323,8 @@ static void emit(const struct mx_ctx *ctx, const struct mx_service *s, struct rp
 
 	/* feedback topics */
 	int hf = s->has_feedback;
-	rp_value(sec, "responses", "Feedback responses in P", RP_COUNT, cnt(hf, s->responses));
+	rp_value(sec, "responses", "Feedback responses in P", RP_COUNT,
+		 mx_count_or_nan(hf, s->responses));
 	{
 		const struct rp_col cols[] = {
 			{ "topic", RP_TEXT }, { "responses", RP_COUNT }, { "share %", RP_PERCENT },
@@ -1379,13 +1350,13 @@ static void emit(const struct mx_ctx *ctx, const struct mx_service *s, struct rp
 
 	/* social media */
 	rp_value(sec, "social_interactions", "Social media interactions in P", RP_COUNT,
-		 cnt(hi, s->social));
+		 mx_count_or_nan(hi, s->social));
 	rp_value(sec, "social_customers", "Customers engaged on social media in P", RP_COUNT,
-		 cnt(hi, s->social_customers));
+		 mx_count_or_nan(hi, s->social_customers));
 	rp_value(sec, "social_share", "Share of all interactions", RP_PERCENT,
 		 hi ? s->social_share_pct : NAN);
 	rp_value(sec, "social_texts", "Social interactions with text", RP_COUNT,
-		 cnt(hi, s->social_sentiment.texts));
+		 mx_count_or_nan(hi, s->social_sentiment.texts));
 	rp_value(sec, "social_sentiment", "Mean sentiment of their text (-5..5)", RP_SCORE,
 		 s->social_sentiment.mean);
 	rp_value(sec, "social_positive", "Texts positive", RP_PERCENT, s->social_sentiment.positive_pct);
@@ -1413,7 +1384,7 @@ static void emit(const struct mx_ctx *ctx, const struct mx_service *s, struct rp
 	/* engagement */
 	int he = s->eng_customers > 0;
 	rp_value(sec, "engagement_customers", "Customers with an engagement score", RP_COUNT,
-		 cnt(he, s->eng_customers));
+		 mx_count_or_nan(he, s->eng_customers));
 	rp_value(sec, "engagement_mean", "Engagement score, mean (0-100)", RP_SCORE, s->eng_mean);
 	rp_value(sec, "engagement_p25", "Engagement score, 25th percentile", RP_SCORE, s->eng_p25);
 	rp_value(sec, "engagement_median", "Engagement score, median", RP_SCORE, s->eng_median);
@@ -1433,7 +1404,7 @@ static void emit(const struct mx_ctx *ctx, const struct mx_service *s, struct rp
 			rp_row(tb);
 			rp_cell_str(tb, label);
 			rp_cell_num(tb, (double)s->eng_band[k]);
-			rp_cell_num(tb, pct(s->eng_band[k], s->eng_customers));
+			rp_cell_num(tb, mx_pct(s->eng_band[k], s->eng_customers));
 		}
 	}
 	rp_note(sec, "Engagement score (0-100) = mean of the percentile ranks of the components a "

@@ -26,19 +26,6 @@ static int kind_of(const char *s)
 	       : strcmp(s, "ces") == 0 ? K_CES : K_NONE;
 }
 
-static double pct(size_t num, size_t den)
-{
-	return den ? 100.0 * (double)num / (double)den : NAN;
-}
-
-static const char *code_name(const struct crm_table *t, int f, uint32_t code)
-{
-	if (t->col[f].kind != CRM_COL_CAT || code == 0 || code >= t->col[f].dict.n)
-		return "";
-	size_t len;
-	return strs_get(&t->col[f].dict, code, &len);
-}
-
 /* The variance of NPS = p - d, the difference of two shares of one
  * multinomial sample of n: Var = (p(1-p) + d(1-d) + 2pd) / n, from
  * Var(share) = s(1-s)/n and Cov(p, d) = -pd/n, which is (p + d - (p - d)^2)
@@ -92,11 +79,11 @@ static void finish_scores(struct mx_survey_scores *s)
 	s->nps = s->nps_n ? 100.0 * ((double)s->promoters - (double)s->detractors) / (double)s->nps_n
 			  : NAN;
 	s->nps_moe = mx_nps_moe(s->promoters, s->detractors, s->nps_n);
-	s->promoters_pct = pct(s->promoters, s->nps_n);
-	s->detractors_pct = pct(s->detractors, s->nps_n);
-	s->csat = pct(s->csat_satisfied, s->csat_n);
+	s->promoters_pct = mx_pct(s->promoters, s->nps_n);
+	s->detractors_pct = mx_pct(s->detractors, s->nps_n);
+	s->csat = mx_pct(s->csat_satisfied, s->csat_n);
 	s->ces_mean = s->ces_n ? (double)s->ces_sum / (double)s->ces_n : NAN;
-	s->ces_easy_pct = pct(s->ces_easy, s->ces_n);
+	s->ces_easy_pct = mx_pct(s->ces_easy, s->ces_n);
 }
 
 static void sentiment_nan(struct mx_sentiment *s)
@@ -120,8 +107,8 @@ static void add_sentiment(struct mx_sentiment *s, double *sum, double v)
 static void finish_sentiment(struct mx_sentiment *s, double sum)
 {
 	s->mean = s->scored ? sum / (double)s->scored : NAN;
-	s->positive_pct = pct(s->positive, s->texts);
-	s->negative_pct = pct(s->negative, s->texts);
+	s->positive_pct = mx_pct(s->positive, s->texts);
+	s->negative_pct = mx_pct(s->negative, s->texts);
 }
 
 /* Keeps the MX_WORST_COMMENTS most negative comments, ties by row. */
@@ -316,7 +303,7 @@ int mx_surveys_compute(const struct mx_ctx *ctx, struct mx_surveys *out,
 	if (!acc || !kinds || !slot || !sums || !out->sentiment)
 		goto oom;
 	for (size_t k = 0; k < n_kind; k++)
-		kinds[k] = (uint8_t)kind_of(code_name(t, CRM_F_KIND, (uint32_t)k));
+		kinds[k] = (uint8_t)kind_of(mx_code_name(&t->col[CRM_F_KIND], (uint32_t)k, ""));
 	for (size_t r = 0; r < t->n; r++)
 		out->sentiment[r] = NAN;
 
@@ -365,7 +352,7 @@ int mx_surveys_compute(const struct mx_ctx *ctx, struct mx_surveys *out,
 		struct mx_survey_topic *x = &out->topics[out->n_topics++];
 		*x = acc[g];
 		x->code = (uint32_t)g;
-		x->name = code_name(t, CRM_F_TOPIC, (uint32_t)g);
+		x->name = mx_code_name(&t->col[CRM_F_TOPIC], (uint32_t)g, "");
 		finish_scores(&x->scores);
 		sentiment_nan(&x->comments);
 	}
@@ -434,42 +421,31 @@ void mx_surveys_fini(struct mx_surveys *s)
 
 /* ------------------------------------------------------------------ report */
 
-static double cnt(int has, size_t n)
-{
-	return has ? (double)n : NAN;
-}
-
 static void emit(const struct mx_ctx *ctx, const struct mx_surveys *s, struct rp_doc *d)
 {
 	const struct crm_table *t = &ctx->ds->t[CRM_FEEDBACK];
-	char line[640], a[32], b[32];
 	int h = s->has_feedback;
 	struct rp_section *sec = rp_section_new(d, "surveys", ctx->group, "Surveys");
-	ts_format(s->as_of, 0, a);
-	rp_param(sec, "as-of", a);
-	ts_format(s->p_start, 0, a);
-	ts_format(s->p_end, 0, b);
-	snprintf(line, sizeof line, "[%s, %s)", a, b);
-	rp_param(sec, "period", line);
+	mx_param_period(sec, s->as_of, s->p_start, s->p_end, 0, NULL);
 	rp_param(sec, "scales", "kind nps 0-10, csat 1-5, ces 1-7 (CES 2.0 agreement, 7 = easiest)");
 	rp_param(sec, "language", ctx->o.language ? ctx->o.language : "en");
 	if (s->lexicon_path[0])
 		rp_param(sec, "lexicon", s->lexicon_path);
 
 	const struct mx_survey_scores *x = &s->all;
-	rp_value(sec, "responses", "Responses in P", RP_COUNT, cnt(h, s->responses));
+	rp_value(sec, "responses", "Responses in P", RP_COUNT, mx_count_or_nan(h, s->responses));
 	rp_value(sec, "nps", "Net Promoter Score", RP_SCORE, x->nps);
 	rp_value(sec, "nps_moe", "NPS 95% margin of error (+/- points)", RP_SCORE, x->nps_moe);
-	rp_value(sec, "nps_responses", "NPS responses", RP_COUNT, cnt(h, x->nps_n));
+	rp_value(sec, "nps_responses", "NPS responses", RP_COUNT, mx_count_or_nan(h, x->nps_n));
 	rp_value(sec, "promoters", "Promoters (9-10)", RP_PERCENT, x->promoters_pct);
 	rp_value(sec, "detractors", "Detractors (0-6)", RP_PERCENT, x->detractors_pct);
 	rp_value(sec, "csat", "CSAT (% of 4-5 on 1-5)", RP_PERCENT, x->csat);
-	rp_value(sec, "csat_responses", "CSAT responses", RP_COUNT, cnt(h, x->csat_n));
+	rp_value(sec, "csat_responses", "CSAT responses", RP_COUNT, mx_count_or_nan(h, x->csat_n));
 	rp_value(sec, "ces", "Customer Effort Score (mean on 1-7)", RP_SCORE, x->ces_mean);
 	rp_value(sec, "ces_easy", "CES 5-7 (easy)", RP_PERCENT, x->ces_easy_pct);
-	rp_value(sec, "ces_responses", "CES responses", RP_COUNT, cnt(h, x->ces_n));
+	rp_value(sec, "ces_responses", "CES responses", RP_COUNT, mx_count_or_nan(h, x->ces_n));
 	rp_value(sec, "unscored", "Responses without a score on their scale", RP_COUNT,
-		 cnt(h, x->unscored));
+		 mx_count_or_nan(h, x->unscored));
 	rp_note(sec, "NPS = % promoters (9-10) - % detractors (0-6) of NPS responses in P. "
 		"95% margin of error = 1.96 x sqrt((p + d - (p - d)^2) / n) x 100, p and d the "
 		"promoter and detractor shares: the variance of a difference of two multinomial "
@@ -478,8 +454,9 @@ static void emit(const struct mx_ctx *ctx, const struct mx_surveys *s, struct rp
 		"on 1-7, and % of 5-7.");
 
 	const struct mx_sentiment *cm = &s->comments;
-	rp_value(sec, "comments", "Comments in P", RP_COUNT, cnt(h, cm->texts));
-	rp_value(sec, "comments_scored", "... with a lexicon word", RP_COUNT, cnt(h, cm->scored));
+	rp_value(sec, "comments", "Comments in P", RP_COUNT, mx_count_or_nan(h, cm->texts));
+	rp_value(sec, "comments_scored", "... with a lexicon word", RP_COUNT,
+		 mx_count_or_nan(h, cm->scored));
 	rp_value(sec, "sentiment", "Mean comment sentiment (-5..5)", RP_SCORE, cm->mean);
 	rp_value(sec, "comments_positive", "Comments positive", RP_PERCENT, cm->positive_pct);
 	rp_value(sec, "comments_negative", "Comments negative", RP_PERCENT, cm->negative_pct);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
 #include "core/err.h"
 #include "core/money.h"
 #include "core/tstamp.h"
@@ -350,13 +349,6 @@ done:
 
 /* ------------------------------------------------------------ the report */
 
-static const char *code_name(const struct crm_column *col, uint32_t code)
-{
-	if (code == 0 || col->kind != CRM_COL_CAT || code >= col->dict.n)
-		return "(none)";
-	return strs_get(&col->dict, code, NULL);
-}
-
 /* v (money) in currency units, NAN when CRM_NA or when there is no data. */
 static double money_known(int ok, int64_t v)
 {
@@ -381,7 +373,7 @@ static void emit_clv_table(struct rp_section *s, const struct mx_value *v,
 		if (!c->buyers && !c->base && !c->active)
 			continue;
 		rp_row(tb);
-		rp_cell_str(tb, code_name(acq, (uint32_t)k));
+		rp_cell_str(tb, mx_code_name(acq, (uint32_t)k, "(none)"));
 		rp_cell_num(tb, (double)c->buyers);
 		rp_cell_num(tb, c->buyers ? mx_money(c->historic) / (double)c->buyers : NAN);
 		rp_cell_num(tb, (double)c->base);
@@ -461,7 +453,8 @@ int mx_value_report(const struct mx_ctx *ctx, struct rp_doc *d, struct crm_err *
 	rp_param(s, "churn window W", line);
 	if (ctx->order_channel)
 		rp_param(s, "order channel",
-			 code_name(&ds->t[CRM_ORDERS].col[CRM_O_CHANNEL], ctx->order_channel));
+			 mx_code_name(&ds->t[CRM_ORDERS].col[CRM_O_CHANNEL], ctx->order_channel,
+				      "(none)"));
 	if (ctx->o.cost_per_minute > 0) {
 		money_format(ctx->o.cost_per_minute, 2, a);
 		money_format(ctx->o.cost_per_ticket, 2, b);

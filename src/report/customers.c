@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/csvout.h"
 #include "core/err.h"
 #include "core/money.h"
 #include "core/tstamp.h"
@@ -183,30 +184,6 @@ static void put_date(struct buf *b, int64_t t, struct date_cache *dc)
 	b->len = (size_t)(fmt_date(b->p + b->len, t, dc) - b->p);
 }
 
-/* Appends s[0..n) as one CSV field, quoted when it holds a comma, quote or
- * line break. b has room for 2n + 2 bytes. */
-static void put_csv_field(struct buf *b, const char *s, size_t n)
-{
-	char *p = b->p + b->len;
-	size_t plain = 0;
-	while (plain < n && s[plain] != ',' && s[plain] != '"' && s[plain] != '\n' &&
-	       s[plain] != '\r')
-		plain++;
-	if (plain == n) {
-		memcpy(p, s, n);
-		b->len += n;
-		return;
-	}
-	*p++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			*p++ = '"';
-		*p++ = s[i];
-	}
-	*p++ = '"';
-	b->len = (size_t)(p - b->p);
-}
-
 /* Whether a byte of x is below 0x2d ('-'): every byte that CSV quotes
  * (',' 0x2c, '"' 0x22, LF, CR) is. Exact as a yes or no (Anderson, "Bit
  * Twiddling Hacks": hasless(x, n) for n <= 128). */
@@ -217,7 +194,7 @@ static inline int has_low_byte(uint64_t x)
 
 /* An id of 1 to 16 bytes that needs no quotes, copied with overlapping
  * loads and stores that stay inside s[0..n) and p[0..n); 0 when it has a
- * byte below '-' (then put_csv_field decides). */
+ * byte below '-' (then csv_put_field_buf decides). */
 static inline int put_short_id(char *p, const char *s, size_t n)
 {
 	if (n >= 8) {
@@ -264,6 +241,15 @@ static int unit_of(const struct crm_summary_opts *opts)
 	return opts && opts->unit == CRM_UNIT_WEEK ? CRM_UNIT_WEEK : CRM_UNIT_DAY;
 }
 
+/* The rows of a table: sel's customers in its order when it has them (*rows
+ * set), else every customer (*rows NULL: row i is customer i). */
+static size_t table_rows(const struct crm_dataset *ds, const struct rpt_customer_rows *sel,
+			 const uint32_t **rows)
+{
+	*rows = sel ? sel->rows : NULL;
+	return sel && sel->rows ? sel->n_rows : ds->n_customers;
+}
+
 /* Money, or nothing when CRM_NA. */
 static void put_money_na(struct buf *b, int64_t v)
 {
@@ -292,33 +278,46 @@ static const char *stage_text(const struct rpt_customer_extra *x, size_t c)
 	return x && x->stage ? mx_stage_name(x->stage[c]) : NULL;
 }
 
+/* Appends s at the end of b, whose room the caller has reserved. */
+static void put_text(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* The money columns of the family extras, in the order of the header:
+ * historic_value, gross_profit, service_cost, profit (CRM_NA: none). */
+#define N_EXTRA_MONEY 4
+
+static void extra_money(const struct rpt_customer_extra *x, size_t c,
+			int64_t money[N_EXTRA_MONEY])
+{
+	const struct mx_customer_value *v = x->value ? &x->value[c] : NULL;
+	money[0] = v ? v->historic : CRM_NA;
+	money[1] = v ? v->gross_profit : CRM_NA;
+	money[2] = v ? v->service_cost : CRM_NA;
+	money[3] = v ? v->profit : CRM_NA;
+}
+
 /* Appends the family columns of customer c (",stage,...,profit"), CSV. */
 static int put_csv_extra(struct buf *b, const struct rpt_customer_extra *x, size_t c)
 {
 	const char *st = stage_text(x, c);
+	int64_t money[N_EXTRA_MONEY];
 	if (buf_reserve(b, 200 + (st ? strlen(st) : 0)) != 0)
 		return -1;
 	b->p[b->len++] = ',';
-	if (st) {
-		memcpy(b->p + b->len, st, strlen(st));
-		b->len += strlen(st);
-	}
+	if (st)
+		put_text(b, st);
 	b->p[b->len++] = ',';
 	if (x->engagement)
 		put_score(b, x->engagement[c]);
-	const struct mx_customer_value *v = x->value ? &x->value[c] : NULL;
-	b->p[b->len++] = ',';
-	if (v)
-		put_money_na(b, v->historic);
-	b->p[b->len++] = ',';
-	if (v)
-		put_money_na(b, v->gross_profit);
-	b->p[b->len++] = ',';
-	if (v)
-		put_money_na(b, v->service_cost);
-	b->p[b->len++] = ',';
-	if (v)
-		put_money_na(b, v->profit);
+	extra_money(x, c, money);
+	for (int i = 0; i < N_EXTRA_MONEY; i++) {
+		b->p[b->len++] = ',';
+		put_money_na(b, money[i]);
+	}
 	b->p[b->len] = '\0';
 	return 0;
 }
@@ -343,7 +342,7 @@ static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 	if (idn - 1 < 16 && put_short_id(b->p + b->len, id, idn))
 		b->len += idn;
 	else
-		put_csv_field(b, id, idn);
+		csv_put_field_buf(b, id, idn);
 	char *p = b->p + b->len;
 	*p++ = ',';
 	p = fmt_i64(p, round_i64(s->x));
@@ -425,8 +424,8 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 			    struct crm_err *err)
 {
 	int unit = unit_of(opts);
-	const uint32_t *rows = sel ? sel->rows : NULL;
-	size_t n = sel && sel->rows ? sel->n_rows : ds->n_customers, k = n_cores();
+	const uint32_t *rows;
+	size_t n = table_rows(ds, sel, &rows), k = n_cores();
 	struct csv_job (*jobs)[MAX_THREADS] = NULL;   /* two sets of k */
 	pthread_t th[MAX_THREADS];
 	int started[MAX_THREADS];
@@ -571,6 +570,19 @@ static int put_json_text(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
+/* Appends the date of time t as a JSON string, or null when t is CRM_NA;
+ * b has room. */
+static void put_json_date(struct buf *b, int64_t t, struct date_cache *dc)
+{
+	if (t == CRM_NA) {
+		put_text(b, "null");
+		return;
+	}
+	b->p[b->len++] = '"';
+	put_date(b, t, dc);
+	b->p[b->len++] = '"';
+}
+
 /* Appends one customer's JSON object (no separator, no line end). */
 static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 			const struct crm_customer_summary *s, int unit, struct date_cache *dc,
@@ -592,41 +604,24 @@ static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 	KEY(",\"mean_repeat\":");
 	put_mean(b, s);
 	KEY(",\"first_purchase\":");
-	if (s->first_at == CRM_NA) {
-		KEY("null");
-	} else {
-		b->p[b->len++] = '"';
-		put_date(b, s->first_at, dc);
-		b->p[b->len++] = '"';
-	}
+	put_json_date(b, s->first_at, dc);
 	KEY(",\"last_purchase\":");
-	if (s->last_at == CRM_NA) {
-		KEY("null");
-	} else {
-		b->p[b->len++] = '"';
-		put_date(b, s->last_at, dc);
-		b->p[b->len++] = '"';
-	}
+	put_json_date(b, s->last_at, dc);
 	KEY(",\"orders\":");
 	put_i64(b, s->n_orders);
 	KEY(",\"net_revenue\":");
 	put_money(b, s->net_revenue);
 	if (x) {
 		const char *st = stage_text(x, c);
-		const struct mx_customer_value *v = x->value ? &x->value[c] : NULL;
-		const int64_t money[4] = {
-			v ? v->historic : CRM_NA, v ? v->gross_profit : CRM_NA,
-			v ? v->service_cost : CRM_NA, v ? v->profit : CRM_NA,
-		};
-		static const char *const keys[4] = {
+		int64_t money[N_EXTRA_MONEY];
+		static const char *const keys[N_EXTRA_MONEY] = {
 			",\"historic_value\":", ",\"gross_profit\":", ",\"service_cost\":",
 			",\"profit\":",
 		};
 		KEY(",\"stage\":");
 		if (st) {
 			b->p[b->len++] = '"';
-			memcpy(b->p + b->len, st, strlen(st));
-			b->len += strlen(st);
+			put_text(b, st);
 			b->p[b->len++] = '"';
 		} else {
 			KEY("null");
@@ -636,9 +631,9 @@ static int put_json_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 			put_score(b, x->engagement[c]);
 		else
 			KEY("null");
-		for (int i = 0; i < 4; i++) {
-			memcpy(b->p + b->len, keys[i], strlen(keys[i]));
-			b->len += strlen(keys[i]);
+		extra_money(x, c, money);
+		for (int i = 0; i < N_EXTRA_MONEY; i++) {
+			put_text(b, keys[i]);
 			if (money[i] == CRM_NA)
 				KEY("null");
 			else
@@ -681,8 +676,8 @@ int rpt_customers_table_json(const struct crm_dataset *ds,
 			     struct crm_err *err)
 {
 	int unit = unit_of(opts);
-	const uint32_t *rows = sel ? sel->rows : NULL;
-	size_t n = sel && sel->rows ? sel->n_rows : ds->n_customers;
+	const uint32_t *rows;
+	size_t n = table_rows(ds, sel, &rows);
 	struct buf b;
 	struct date_cache *dc = malloc(sizeof *dc);
 	int rc = CRM_OK;

@@ -13,26 +13,11 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
+#include "core/csvout.h"
 #include "core/err.h"
 #include "core/strmap.h"
 #include "core/tstamp.h"
 #include "report/doc_int.h"
-
-/* Writes s as a CSV field, quoted when it holds a comma, quote or line break. */
-static void put_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
 
 static void put_num(FILE *f, double v, int unit)
 {
@@ -92,7 +77,7 @@ static void write_table(FILE *f, const struct rp_table *t)
 	for (size_t c = 0; c < t->n_cols; c++) {
 		if (c)
 			fputc(',', f);
-		put_field(f, t->col_name[c]);
+		csv_put_field(f, t->col_name[c]);
 	}
 	fputc('\n', f);
 	for (size_t r = 0; r < t->n_rows; r++) {
@@ -101,7 +86,7 @@ static void write_table(FILE *f, const struct rp_table *t)
 				fputc(',', f);
 			const char *s = rp_table_str(t, r, c);
 			if (s)
-				put_field(f, s);
+				csv_put_field(f, s);
 			else
 				put_num(f, rp_table_num(t, r, c), t->col_unit[c]);
 		}
@@ -141,11 +126,11 @@ int rp_render_csv(const struct rp_doc *d, const char *dir, struct crm_err *err)
 			if (it->kind != RP_ITEM_VALUE)
 				continue;
 			rp_full_id(sec->family, it->id, name, sizeof name);
-			put_field(f, name);
+			csv_put_field(f, name);
 			fputc(',', f);
-			put_field(f, sec->group ? sec->group : "");
+			csv_put_field(f, sec->group ? sec->group : "");
 			fputc(',', f);
-			put_field(f, it->label);
+			csv_put_field(f, it->label);
 			fprintf(f, ",%s,", rp_unit_name(it->unit));
 			put_num(f, it->v, it->unit);
 			fputc('\n', f);
@@ -163,9 +148,9 @@ int rp_render_csv(const struct rp_doc *d, const char *dir, struct crm_err *err)
 	fputs("family,group,name,value\n", f);
 	for (size_t i = 0; i < d->n_params; i++) {
 		fputs(",,", f);
-		put_field(f, d->params[i].name);
+		csv_put_field(f, d->params[i].name);
 		fputc(',', f);
-		put_field(f, d->params[i].value);
+		csv_put_field(f, d->params[i].value);
 		fputc('\n', f);
 	}
 	for (size_t s = 0; s < d->n_sections; s++) {
@@ -174,13 +159,13 @@ int rp_render_csv(const struct rp_doc *d, const char *dir, struct crm_err *err)
 			const struct rp_item *it = &sec->items[k];
 			if (it->kind != RP_ITEM_PARAM)
 				continue;
-			put_field(f, sec->family);
+			csv_put_field(f, sec->family);
 			fputc(',', f);
-			put_field(f, sec->group ? sec->group : "");
+			csv_put_field(f, sec->group ? sec->group : "");
 			fputc(',', f);
-			put_field(f, it->id);
+			csv_put_field(f, it->id);
 			fputc(',', f);
-			put_field(f, it->label);
+			csv_put_field(f, it->label);
 			fputc('\n', f);
 		}
 	}
