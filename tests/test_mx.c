@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "crmscope.h"
+#include "data/dataset.h"
 #include "metrics/mx.h"
 #include "report/doc.h"
 
@@ -132,24 +133,24 @@ Test(mx, split_customers)
 	ds->t[CRM_ORDERS].by_customer = off;
 	/* half of 200,000 rows is 100,000: customer 2 is the first to start
 	 * there, so [0, 2) and [2, 4) hold 100,000 rows each */
-	cr_assert_eq(mx_split_customers(ds), 2);
+	cr_assert_eq(ds_split_customers(ds), 2);
 	/* customer 1 holds 150,000 rows: customer 1 starts at 30,000 < 100,000,
 	 * customer 2 at 180,000, so the cut is before customer 2 */
 	off[1] = 30000;
 	off[2] = 180000;
 	off[3] = 190000;
-	cr_assert_eq(mx_split_customers(ds), 2);
+	cr_assert_eq(ds_split_customers(ds), 2);
 	/* the last customer holds every row: none starts at 100,000 or after,
 	 * so there is no cut (n_customers) */
 	off[1] = off[2] = off[3] = 0;
-	cr_assert_eq(mx_split_customers(ds), 4);
-	/* below MX_THREAD_MIN_ORDERS rows, no cut */
-	ds->t[CRM_ORDERS].n = MX_THREAD_MIN_ORDERS - 1;
+	cr_assert_eq(ds_split_customers(ds), 4);
+	/* below DS_THREAD_MIN_ORDERS rows, no cut */
+	ds->t[CRM_ORDERS].n = DS_THREAD_MIN_ORDERS - 1;
 	off[1] = 50000;
 	off[2] = 100000;
 	off[3] = 150000;
-	off[4] = MX_THREAD_MIN_ORDERS - 1;
-	cr_assert_eq(mx_split_customers(ds), 4);
+	off[4] = DS_THREAD_MIN_ORDERS - 1;
+	cr_assert_eq(ds_split_customers(ds), 4);
 	free(ds);
 }
 

@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "crmscope.h"
 #include "data/builder.h"
+#include "data/dataset.h"
 #include "store/store.h"
 
 void crm_dataset_free(struct crm_dataset *ds)
@@ -168,4 +169,20 @@ done:
 	st_close(db2);
 	st_close(db);
 	return rc;
+}
+
+size_t ds_split_customers(const struct crm_dataset *ds)
+{
+	const struct crm_table *t = &ds->t[CRM_ORDERS];
+	if (t->n < DS_THREAD_MIN_ORDERS || !t->by_customer)
+		return ds->n_customers;
+	size_t lo = 0, hi = ds->n_customers;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (t->by_customer[m] < t->n / 2)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo;
 }

@@ -21,6 +21,7 @@
 #include "core/money.h"
 #include "core/tstamp.h"
 #include "crmscope.h"
+#include "data/dataset.h"
 
 /* What one pass over a range of customers needs. No global state: two
  * threads each run their own over disjoint customer ranges. */
@@ -108,9 +109,6 @@ static void *sum_range(void *arg)
 	return NULL;
 }
 
-/* Below this many orders a second thread costs more than it saves. */
-#define THREAD_MIN_ORDERS 200000
-
 int crm_summary_compute(const struct crm_dataset *ds,
 			const struct crm_summary_opts *opts,
 			struct crm_customer_summary **out, struct crm_err *err)
@@ -158,20 +156,7 @@ int crm_summary_compute(const struct crm_dataset *ds,
 		job[k].rc = CRM_OK;
 		job[k].bad_customer = 0;
 	}
-	/* split the customers where half of the order rows are done */
-	size_t mid = ds->n_customers;
-	if (t->n >= THREAD_MIN_ORDERS) {
-		size_t lo = 0, hi = ds->n_customers;
-		uint64_t half = t->n / 2;
-		while (lo < hi) {
-			size_t m = lo + (hi - lo) / 2;
-			if (t->by_customer[m] < half)
-				lo = m + 1;
-			else
-				hi = m;
-		}
-		mid = lo;
-	}
+	size_t mid = ds_split_customers(ds);
 	job[0].c_lo = 0;
 	job[0].c_hi = mid;
 	job[1].c_lo = mid;

@@ -114,22 +114,6 @@ int mx_ctx_init(struct mx_ctx *ctx, const struct crm_dataset *ds,
 	return CRM_OK;
 }
 
-size_t mx_split_customers(const struct crm_dataset *ds)
-{
-	const struct crm_table *t = &ds->t[CRM_ORDERS];
-	if (t->n < MX_THREAD_MIN_ORDERS || !t->by_customer)
-		return ds->n_customers;
-	size_t lo = 0, hi = ds->n_customers;
-	while (lo < hi) {
-		size_t m = lo + (hi - lo) / 2;
-		if (t->by_customer[m] < t->n / 2)
-			lo = m + 1;
-		else
-			hi = m;
-	}
-	return lo;
-}
-
 const char *mx_code_name(const struct crm_column *col, uint32_t code, const char *none)
 {
 	if (code == 0 || col->kind != CRM_COL_CAT || code >= col->dict.n)

@@ -126,17 +126,6 @@ static inline int mx_order_kind(const struct crm_table *orders, size_t r)
 	return mx_kind_of(orders->col[CRM_O_STATUS].cat, orders->col[CRM_O_AMOUNT].i64, r);
 }
 
-/* Families whose pass over the orders splits the customers in two and runs
- * the halves on two threads do so from this many order rows: below it a
- * second thread costs more than it saves. */
-#define MX_THREAD_MIN_ORDERS 200000
-
-/* Where the customers of ds split into two ranges of about equal order
- * rows: the first customer whose orders start at or after half of the order
- * rows (ds->t[CRM_ORDERS].by_customer), so [0, mid) and [mid, n_customers).
- * ds->n_customers (no split) below MX_THREAD_MIN_ORDERS order rows. */
-size_t mx_split_customers(const struct crm_dataset *ds);
-
 /* The text of code of a CAT column (borrowed from its dictionary), or none
  * for code 0, a code off the dictionary, or a column that is not CAT. */
 const char *mx_code_name(const struct crm_column *col, uint32_t code, const char *none);

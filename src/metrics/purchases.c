@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 #include "core/tstamp.h"
+#include "data/dataset.h"
 #include "report/doc.h"
 
 #define VEL_TOP_CATEGORIES 50   /* categories shown in the velocity table */
@@ -564,7 +565,7 @@ int mx_purchases_compute(const struct mx_ctx *ctx, struct mx_purchases *out,
 
 	/* two shares of customers with half of the order rows each, on two
 	 * threads when the orders are many (as crm_summary_compute) */
-	size_t mid = mx_split_customers(ds);
+	size_t mid = ds_split_customers(ds);
 	ranked = xmallocn(ds->n_customers, sizeof *ranked);
 	gaps = xmallocn(ds->n_customers, sizeof *gaps);
 	allocated = 1;

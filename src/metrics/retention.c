@@ -22,6 +22,7 @@
 #include "core/err.h"
 #include "core/money.h"
 #include "core/tstamp.h"
+#include "data/dataset.h"
 #include "report/doc.h"
 
 /* One counted order of a customer: a completed order (amount >= 0) or a
@@ -751,7 +752,7 @@ int mx_retention_compute(const struct mx_ctx *ctx, struct mx_retention **out,
 		goto done;
 
 	/* two customer ranges of about equal order rows */
-	size_t mid = mx_split_customers(ds);
+	size_t mid = ds_split_customers(ds);
 	int threads = mid < nc;
 	for (int k = 0; k < 2; k++) {
 		pt[k].ctx = ctx;
