@@ -124,6 +124,9 @@ struct lsink {
 	struct keylog log;        /* pass 1 parts: hashes of this part's keys */
 	struct numset nums;       /* pass 1 parts: this part's keys that are numbers */
 	int entity;
+	int unique;               /* the file's keys are unique by construction (an
+	                             entity keyed by occurrence, read without the
+	                             numbers): not checked */
 	int part;                 /* 1: a fork (its log is joined into the parent's) */
 	struct buf key;           /* scratch for the key bytes */
 };
@@ -304,7 +307,7 @@ static int lsink_put(void *ctx, const struct ent_record *rec, int *outcome,
 	uint64_t h;
 	*outcome = ING_INSERTED;
 	*stub_created = 0;
-	if (rec->entity != CRM_CUSTOMERS) {
+	if (rec->entity != CRM_CUSTOMERS && !s->unique) {
 		const struct ent_value *id = id_key(rec);
 		int64_t num = id && id->set && !l->cand && !l->exact_all ? strmap_number(id->s, id->n) : -1;
 		if (num >= 0 && (size_t)num < NUMSET_BITS) {
@@ -355,6 +358,7 @@ static int lsink_fork(void *ctx, void **part, struct crm_err *err)
 		return crm_err_set(err, CRM_ENOMEM, "out of memory starting a thread");
 	p->l = s->l;
 	p->entity = s->entity;
+	p->unique = s->unique;
 	p->part = 1;
 	buf_init(&p->key);
 	int rc = ds_builder_fork(s->b, &p->b, err);
@@ -548,9 +552,20 @@ static int load_pass(const struct ds_file *files, size_t n_files, const uint32_t
 		.ctx = &top, .put = lsink_put, .fork = one_thread ? NULL : lsink_fork,
 		.join = lsink_join, .drop = lsink_drop, .flush = lsink_flush,
 	};
+	size_t of_entity[CRM_N_ENTITIES] = { 0 };
+	for (size_t i = 0; i < n_files; i++)
+		of_entity[files[i].ing.entity]++;
 	for (size_t i = 0; i < n_files; i++) {
 		struct ing_opts o = files[i].ing;
 		const struct ent_desc *d = ent_get(o.entity);
+		/* an entity keyed by occurrence (web events) in one file: the
+		 * numbers would only repeat the file's order, which the layout
+		 * keeps, and make each key unique, so the file is read without
+		 * them, on every core, and its keys are not checked. With two
+		 * files the numbers find the rows the second repeats, as the
+		 * store does: they are kept. */
+		o.no_occurrences = d->key_has_seq && of_entity[o.entity] == 1;
+		top.unique = o.no_occurrences;
 		/* the key is read to be checked even where it is not kept (an id
 		 * is required, so read whenever the file has it; asking for it
 		 * would make one up where the file has none) */

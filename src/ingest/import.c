@@ -459,7 +459,7 @@ static int synthesize_key(struct imp *im, struct ent_record *rec, struct crm_err
 	char ts[32];
 	int64_t k;
 	int rc;
-	if (d->key_has_seq) {
+	if (d->key_has_seq && !im->o->no_occurrences) {
 		im->key.len = 0;
 		for (const int *f = d->key; *f >= 0; f++) {
 			const struct ent_value *v = &rec->v[*f];
@@ -953,7 +953,7 @@ static size_t n_threads(const struct imp *im, const char *path, size_t len)
 	const struct ing_sink *s = im->sink;
 	struct stat st;
 	if (!s->fork || !s->join || !s->drop || strcmp(path, "-") == 0 || im->line_level ||
-	    im->make_id || im->d->key_has_seq || im->o->threads == 1)
+	    im->make_id || (im->d->key_has_seq && !im->o->no_occurrences) || im->o->threads == 1)
 		return 1;
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 1;

@@ -72,6 +72,11 @@ struct ing_opts {
 	int threads;                /* rows of a CSV file on this many threads when
 	                               it can be split (see ing_import); 0: one per
 	                               core for a file of ING_PAR_MIN_BYTES or more */
+	int no_occurrences;         /* an entity keyed by occurrence (web events):
+	                               the sink needs no occurrence numbers (seq 0:
+	                               rows stay in file order, which is the order
+	                               the numbers would give), so the file may be
+	                               split across threads */
 };
 
 /* The size below which a file is read on one thread when opts.threads is 0. */
