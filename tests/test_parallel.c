@@ -79,6 +79,22 @@ static char *summary_csv(const struct crm_dataset *ds, const char *name)
 	return text;
 }
 
+static char *summary_text(const struct crm_dataset *ds)
+{
+	return summary_csv(ds, "db.csv");
+}
+
+/* text_of the dataset loaded from database db (caller frees). */
+static char *db_text(const char *db, char *(*text_of)(const struct crm_dataset *))
+{
+	struct crm_dataset *ds = NULL;
+	struct crm_err err;
+	cr_assert_eq(crm_dataset_load_db(db, &ds, &err), CRM_OK, "%s", err.msg);
+	char *text = text_of(ds);
+	crm_dataset_free(ds);
+	return text;
+}
+
 #define N_ROWS 50000
 
 /* The bad rows of the big file, by row number (0-based, data rows), with
@@ -665,12 +681,9 @@ Test(parallel, repeated_keys_are_quarantined_as_in_the_store)
 	struct crm_err err;
 	cr_assert_eq(ds_import(db, path, &io, &si, &err), CRM_OK, "%s", err.msg);
 	cr_assert_eq(si.reasons[R_DUP_IN_FILE], 2);
-	struct crm_dataset *from_db = NULL;
-	cr_assert_eq(crm_dataset_load_db(db, &from_db, &err), CRM_OK, "%s", err.msg);
-	char *csv_db = summary_csv(from_db, "db.csv");
+	char *csv_db = db_text(db, summary_text);
 	cr_assert_str_eq(csv[0], csv_db);
 	free(csv_db);
-	crm_dataset_free(from_db);
 
 	/* across two files: the second file's o7 is the repeat */
 	struct ds_file files[2];
@@ -830,12 +843,9 @@ Test(parallel, web_events_of_one_file_on_two_threads)
 	struct crm_err err;
 	cr_assert_eq(ds_import(db, path, &io, &si, &err), CRM_OK, "%s", err.msg);
 	cr_assert_eq(si.stored, rows);
-	struct crm_dataset *from_db = NULL;
-	cr_assert_eq(crm_dataset_load_db(db, &from_db, &err), CRM_OK, "%s", err.msg);
-	char *text_db = web_rows(from_db);
+	char *text_db = db_text(db, web_rows);
 	cr_assert_str_eq(text[0], text_db);
 	free(text_db);
-	crm_dataset_free(from_db);
 
 	struct ds_file files[2];
 	struct ing_summary sums[2];
