@@ -682,6 +682,29 @@ Test(service, engagement_by_hand)
 	crm_dataset_free(ds);
 }
 
+/* Web sessions are the browsing family's (mx_browsing_sessions_per_customer):
+ * counted when they start in (A - 90 days, A], A = 2024-06-30T00:00Z, so
+ * from 2024-04-01T00:00:01Z. x's session S1 starts 2024-03-31T23:50 and
+ * goes on past midnight: it started before the window, 0 sessions. y's S2
+ * starts 04-15: 1. Web is the only component: ranks (N 2) x 25, y 75. */
+Test(service, engagement_counts_sessions_by_their_start)
+{
+	struct ds_builder *b = builder();
+	add_web(b, "S1", "x", "2024-03-31T23:50:00Z");
+	add_web(b, "S1", "x", "2024-04-01T00:10:00Z");
+	add_web(b, "S2", "y", "2024-04-15T10:00:00Z");
+	struct crm_dataset *ds = finish(b);
+	struct mx_ctx ctx;
+	struct crm_err err;
+	ctx_for(&ctx, ds, "2024-06-30T00:00:00Z", "2024-01-01", "2024-07-01");
+	double score[2];
+	cr_assert_eq(ds->n_customers, 2);
+	cr_assert_eq(mx_engagement_scores(&ctx, score, &err), CRM_OK, "%s", err.msg);
+	EQ(score[0], 25.0);
+	EQ(score[1], 75.0);
+	crm_dataset_free(ds);
+}
+
 Test(service, absent_inputs_report_no_data)
 {
 	struct ds_builder *b = builder();

@@ -14,12 +14,12 @@
 
 #include "core/err.h"
 #include "core/tstamp.h"
+#include "metrics/browsing.h"
 #include "metrics/lexicon.h"
 #include "report/doc.h"
 
 #define HOUR 3600.0
 #define WEB_DAYS 90             /* engagement: web sessions in the last 90 days */
-#define SESSION_RING 8          /* distinct session ids remembered per customer */
 #define RECENCY_MAX_DAYS 36525  /* engagement recency: 100 years and more tie */
 
 /* ---------------------------------------------------------------- columns */
@@ -842,62 +842,6 @@ static void hist_ranks(const size_t *hist, size_t n, size_t total, double *pr)
 	}
 }
 
-/* Distinct web sessions of customer c with an event in (A - 90 days, A]:
- * the session id changes along the customer's time-ordered events, a
- * session seen among the last SESSION_RING distinct ones not counted again. */
-static uint32_t web_sessions(const struct mx_ctx *ctx, size_t c)
-{
-	const struct crm_table *t = &ctx->ds->t[CRM_WEB_EVENTS];
-	const int64_t *at = i64_col(t, CRM_W_OCCURRED_AT);
-	const struct crm_strings *sid = t->col[CRM_W_SESSION_ID].kind == CRM_COL_STR
-					? &t->col[CRM_W_SESSION_ID].str : NULL;
-	const char *ring[SESSION_RING];
-	size_t ring_len[SESSION_RING], n_ring = 0, pos = 0;
-	uint32_t n = 0;
-	uint64_t lo, hi;
-	int64_t from = ctx->o.as_of - (int64_t)WEB_DAYS * SECS_PER_DAY;
-	rows_of(t, c, &lo, &hi);
-	if (!at)
-		return 0;
-	/* the customer's rows are in time order (CRM_NA, the smallest int64,
-	 * would come first): skip to the first one after `from` */
-	uint64_t a = lo, b = hi;
-	while (a < b) {
-		uint64_t mid = a + (b - a) / 2;
-		if (at[mid] == CRM_NA || at[mid] <= from)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	for (uint64_t r = a; r < hi; r++) {
-		if (at[r] == CRM_NA || at[r] <= from)
-			continue;
-		if (at[r] > ctx->o.as_of)
-			break;
-		if (!sid) {
-			n = 1;   /* without ids, all of its events are one session */
-			continue;
-		}
-		const char *s = sid->bytes + sid->off[r];
-		size_t len = (size_t)(sid->off[r + 1] - sid->off[r] - 1);
-		/* most often the session of the event before: the newest in the ring */
-		int seen = 0;
-		for (size_t i = 0; i < n_ring && !seen; i++) {
-			size_t j = (pos + SESSION_RING - 1 - i) % SESSION_RING;
-			seen = ring_len[j] == len && memcmp(ring[j], s, len) == 0;
-		}
-		if (seen)
-			continue;
-		ring[pos] = s;
-		ring_len[pos] = len;
-		pos = (pos + 1) % SESSION_RING;
-		if (n_ring < SESSION_RING)
-			n_ring++;
-		n++;
-	}
-	return n;
-}
-
 /* Customer c's satisfaction scores (1-5) in P from interactions and
  * tickets: their sum and number. */
 static void sat_of(const struct mx_ctx *ctx, size_t c, int64_t *sum, int64_t *n)
@@ -970,6 +914,13 @@ static int engagement(const struct mx_ctx *ctx, double *score, size_t parts[MX_E
 	sat = xmallocn(n, sizeof *sat);
 	if (!freq || !rec || !web || !sat)
 		goto oom;
+	/* web sessions as the browsing family makes them (the session id, or
+	 * the inactivity rule without one; a session is its first customer's)
+	 * that start in (A - 90 days, A] */
+	if (has_web &&
+	    (rc = mx_browsing_sessions_per_customer(ctx, as_of - (int64_t)WEB_DAYS * SECS_PER_DAY + 1,
+						    as_of + 1, web, err)) != CRM_OK)
+		goto done;
 	/* the components; recency is kept as a key where higher is better:
 	 * 0 for no interaction by A, else 1 + (the largest day count - days) */
 	int64_t first_day = ds->first_at != CRM_NA ? mx_day_of(ds->first_at) : mx_day_of(as_of);
@@ -1006,11 +957,8 @@ static int engagement(const struct mx_ctx *ctx, double *score, size_t parts[MX_E
 			if (rec[c] > max_r)
 				max_r = rec[c];
 		}
-		if (has_web) {
-			web[c] = web_sessions(ctx, c);
-			if (web[c] > max_w)
-				max_w = web[c];
-		}
+		if (has_web && web[c] > max_w)
+			max_w = web[c];
 		int64_t ssum = 0, sn = 0;
 		if (has_sat)
 			sat_of(ctx, c, &ssum, &sn);
