@@ -11,7 +11,6 @@
 #include "data/builder.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,6 +18,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/money.h"
 #include "core/strmap.h"
 #include "core/trace.h"
 
@@ -543,9 +543,7 @@ static int resolve_one(struct ds_builder *b)
 		char text[HOLD_KEY];
 		const char *key = x->key;
 		if (x->v >= 0) {
-			int64_t v = x->v;
-			for (size_t i = x->n; i-- > 0; v /= 10)
-				text[i] = (char)('0' + v % 10);
+			(void)money_put_digits(text, (uint64_t)x->v);
 			key = text;
 		}
 		if (customer_ref(b, key, x->n, x->v, x->h, 1, &pid, &added) != 0)
@@ -1949,9 +1947,9 @@ int ds_builder_finish(struct ds_builder *b, struct crm_dataset **out,
 		struct btable *bt = &b->t[e];
 		if (finish_events(bt, order, n, k, &ds->t[e]) != 0)
 			goto done;
-	crm_trace("events laid out");
 		btable_fini(bt);
 	}
+	crm_trace("events laid out");
 	rc = CRM_OK;
 done:
 	free(order);

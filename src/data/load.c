@@ -3,13 +3,13 @@
  * into parts, one per thread (ing_import), merged back in file order. */
 #include "data/load.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/money.h"
 #include "core/strmap.h"
 #include "core/trace.h"
 #include "data/builder.h"
@@ -156,10 +156,6 @@ static int key_bytes(const struct ent_record *rec, struct buf *b)
 	return 1;
 }
 
-/* The hash of rec's natural key in *h (never 0), as key_hash gives it for
- * every record of the entity. A key of one text field (every entity with
- * an id) is hashed as it stands, without copying; b is then left empty,
- * else it holds the key bytes. Returns as key_bytes. */
 /* The record's key when it is the entity's id alone (every entity with an
  * id), else NULL. */
 static const struct ent_value *id_key(const struct ent_record *rec)
@@ -178,6 +174,10 @@ static uint64_t id_hash(int e, const char *p, size_t n)
 	return x ? x : 1;
 }
 
+/* The hash of rec's natural key in *h (never 0), as key_hash gives it for
+ * every record of the entity. A key of one text field (every entity with
+ * an id) is hashed as it stands, without copying; b is then left empty,
+ * else it holds the key bytes. Returns as key_bytes. */
 static int key_hash(const struct ent_record *rec, struct buf *b, uint64_t *h)
 {
 	const struct ent_value *v = id_key(rec);
@@ -506,8 +506,8 @@ static int gather_candidates(struct loader *l, struct crm_err *err)
 		const struct keylog *rep = &l->nums[e].rep;
 		for (size_t i = 0; i < rep->n && rc == CRM_OK; i++) {
 			char text[24];
-			int len = snprintf(text, sizeof text, "%" PRIu64, rep->h[i]);
-			if (keylog_push(&all, id_hash(e, text, (size_t)len)))
+			size_t len = (size_t)(money_put_digits(text, rep->h[i]) - text);
+			if (keylog_push(&all, id_hash(e, text, len)))
 				rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
 		}
 		numset_fini(&l->nums[e]);
