@@ -189,3 +189,59 @@ Test(strmap, the_empty_key_may_come_as_a_null_pointer)
 	cr_assert_eq(strmap_find(&m, NULL, 0), (long)ix);
 	strmap_fini(&m);
 }
+
+Test(strmap, numbers_are_read_as_people_write_them)
+{
+	/* 1 to 9 digits, no leading zero but "0" itself */
+	cr_assert_eq(strmap_number("0", 1), 0);
+	cr_assert_eq(strmap_number("7", 1), 7);
+	cr_assert_eq(strmap_number("17", 2), 17);
+	cr_assert_eq(strmap_number("305", 3), 305);
+	cr_assert_eq(strmap_number("1234", 4), 1234);
+	cr_assert_eq(strmap_number("90210", 5), 90210);
+	cr_assert_eq(strmap_number("12345678", 8), 12345678);
+	cr_assert_eq(strmap_number("123456789", 9), 123456789);
+	cr_assert_eq(strmap_number("999999999", 9), 999999999);
+	cr_assert_eq(strmap_number("100000000", 9), 100000000);
+	/* not numbers of that form */
+	cr_assert_eq(strmap_number("", 0), -1);
+	cr_assert_eq(strmap_number("1234567890", 10), -1);
+	cr_assert_eq(strmap_number("0100", 4), -1);
+	cr_assert_eq(strmap_number("00", 2), -1);
+	cr_assert_eq(strmap_number("12a4", 4), -1);
+	cr_assert_eq(strmap_number("1234567a9", 9), -1);  /* in the 8-byte part */
+	cr_assert_eq(strmap_number("a23456789", 9), -1);  /* the ninth digit */
+	cr_assert_eq(strmap_number("12/4", 4), -1);       /* '/' is '0' - 1 */
+	cr_assert_eq(strmap_number("12:4", 4), -1);       /* ':' is '9' + 1 */
+	cr_assert_eq(strmap_number("1 3", 3), -1);
+	cr_assert_eq(strmap_number("-12", 3), -1);
+	cr_assert_eq(strmap_number("\xb1\xb2\xb3\xb4\xb5", 5), -1);
+	/* only the n bytes given are read: "12" of "1234" */
+	cr_assert_eq(strmap_number("1234", 2), 12);
+}
+
+/* The 8-bytes-at-once reading agrees with reading a digit at a time on
+ * every string of up to 11 bytes drawn from digits and the bytes next to
+ * them ('/', ':', and bytes with the top bit set), 200,000 of them. */
+Test(strmap, numbers_agree_with_a_digit_at_a_time)
+{
+	static const char alphabet[] = "0123456789/:\xb0\xb9 ";
+	uint64_t x = 88172645463325252ull;   /* xorshift64 */
+	for (int k = 0; k < 200000; k++) {
+		char s[12];
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = (size_t)(x % 12);
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* mostly digits, so that many strings are numbers */
+			s[i] = alphabet[(x >> 8) % 4 ? (x >> 16) % 10 : (x >> 16) % (sizeof alphabet - 1)];
+		}
+		int64_t want = -1;
+		if (n >= 1 && n <= 9 && !(s[0] == '0' && n > 1)) {
+			want = 0;
+			for (size_t i = 0; i < n && want >= 0; i++)
+				want = s[i] >= '0' && s[i] <= '9' ? want * 10 + (s[i] - '0') : -1;
+		}
+		cr_assert_eq(strmap_number(s, n), want, "'%.*s'", (int)n, s);
+	}
+}

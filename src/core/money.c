@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/digits.h"
+
 static int is_space(char c) { return c == ' ' || c == '\t'; }
 
 /* Powers of ten that scale a fraction of k digits (k 0..4) to 1e-4. */
@@ -42,33 +44,8 @@ static inline int money_plain(const char *s, size_t n, char dec, int64_t *out)
 	return 0;
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* Short plain amounts, 8 bytes at once (SWAR: SIMD within a register).
- * The digit test is the classic bytewise one; joining the digits in pairs,
- * fours and eights by three multiplications is D. Lemire's, "Quickly
- * parsing eight digits" (2018), as simdjson's parse_eight_digits_unrolled.
- * Only bytes inside the text are read: two 4-byte loads that may overlap. */
-
-/* Whether every byte of d is 0..9: no byte has its top bit set, before or
- * after adding 0x76 (9 + 0x76 = 0x7f, 10 + 0x76 = 0x80). A carry out of a
- * byte comes only from a byte that fails by itself. */
-static inline int all_digits(uint64_t d)
-{
-	return ((d | (d + 0x7676767676767676ull)) & 0x8080808080808080ull) == 0;
-}
-
-/* The number whose digit values are the bytes of d (the most significant
- * in the lowest byte; zero bytes below the digits are leading zeros),
- * times `times`. d * 10 + (d >> 8) makes pairs in the even bytes; the two
- * products put p0 * 1e6 + p1 * 1e4 + p2 * 100 + p3 in their upper halves,
- * so a factor of 100 fits in the same constants as long as the result
- * stays below 2^32 (7 digits times 100 does: 999999900). */
-static inline uint64_t join_digits(uint64_t d, uint64_t times)
-{
-	d = d * 10 + (d >> 8);
-	return ((d & 0x000000ff000000ffull) * (times * (100 + (1000000ull << 32))) +
-		((d >> 16) & 0x000000ff000000ffull) * (times * (1 + (10000ull << 32)))) >> 32;
-}
+#ifdef HAVE_DIGITS_SWAR
+/* Short plain amounts, 8 bytes at once (core/digits.h). */
 
 /* p[0..k), 4 <= k <= 8, with f decimals (a constant: 0, 1 or 2), negated
  * when neg: k digits, or digits, the separator (seen by the caller at
@@ -78,23 +55,17 @@ static inline uint64_t join_digits(uint64_t d, uint64_t times)
 static inline __attribute__((always_inline))
 int money_swar(const char *p, size_t k, int f, int neg, int64_t *out)
 {
-	uint32_t lo, hi;
-	memcpy(&lo, p, 4);
-	memcpy(&hi, p + k - 4, 4);
-	/* the k bytes at the top of the word, zero bytes below them; digits
-	 * turned into their values. sh = 64 - 8k (mod 64: C wants < 64) */
-	unsigned sh = (unsigned)(0 - 8 * k) & 63;
-	uint64_t d = ((uint64_t)hi << 32 | (uint64_t)lo << sh) ^ 0x3030303030303030ull << sh;
+	uint64_t d = digits_load(p, k);
 	/* the bytes below the separator move up one over it and a zero comes
 	 * in at the bottom: a blend, ((x ^ y) & mask) ^ y */
 	if (f == 2)
 		d = ((d << 8 ^ d) & 0x0000ffffffffffffull) ^ d;
 	else if (f == 1)
 		d = ((d << 8 ^ d) & 0x00ffffffffffffffull) ^ d;
-	if (!all_digits(d))
+	if (!digits_all(d))
 		return 1;
-	int64_t m = f == 2 ? (int64_t)join_digits(d, 100)
-			   : (int64_t)join_digits(d, 1) * (f == 1 ? 1000 : MONEY_SCALE);
+	int64_t m = f == 2 ? (int64_t)digits_join(d, 100)
+			   : (int64_t)digits_join(d, 1) * (f == 1 ? 1000 : MONEY_SCALE);
 	*out = neg ? -m : m;
 	return 0;
 }

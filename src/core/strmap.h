@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "crmscope.h"
+#include "core/digits.h"
 
 struct strmap_slot {
 	uint64_t head;             /* the key's first 8 bytes, zero-padded */
@@ -38,14 +39,7 @@ static inline int64_t strmap_number(const char *p, size_t n)
 {
 	if (n == 0 || n > 9 || (p[0] == '0' && n > 1))
 		return -1;
-	int64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned dg = (unsigned)(unsigned char)p[i] - '0';
-		if (dg > 9)
-			return -1;
-		v = v * 10 + dg;
-	}
-	return v;
+	return digits_value(p, n);
 }
 
 /* An empty map with room for about expect keys before it grows.

@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/strmap.h"
+#include "core/trace.h"
 #include "schema.h"
 #include "store_int.h"
 
@@ -1857,14 +1858,17 @@ int st_writer_finish(struct st_writer *w, const struct st_import_counts *counts,
 	}
 	/* the last batch, the index and the counts commit together */
 	rc = pipe_drain(w, err);
+	crm_trace("rows inserted");
 	if (!rc)
 		rc = begin_batch(w, 0, err);
 	if (!rc && (w->key_deferred || w->index_dropped))
 		rc = rebuild_indexes(w, w->key_deferred, w->index_dropped, err);
+	crm_trace("indexes built");
 	if (!rc)
 		rc = save_counts(w, counts, err);
 	if (!rc)
 		rc = commit_batch(w, err);
+	crm_trace("committed");
 done:
 	pipe_cancel(w);
 	if (rc && w->in_txn)
