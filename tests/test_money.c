@@ -1,5 +1,6 @@
 /* test_money.c - exact decimal parsing and printing (src/core/money.c). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/money.h"
@@ -352,4 +353,30 @@ Test(money, formats_the_extremes)
 	cr_assert_str_eq(b, "-1");         /* -0.5 */
 	money_format(-1, 4, b);
 	cr_assert_str_eq(b, "-0.0001");
+}
+
+/* The integer writer against printf: 0, every power of ten and its
+ * neighbours up to 10^19, the largest value, and a spread of others. */
+Test(money, digits_are_written_as_printf_writes_them)
+{
+	uint64_t vals[200];
+	size_t n = 0;
+	vals[n++] = 0;
+	vals[n++] = UINT64_MAX;
+	for (uint64_t p = 1, i = 0; i < 20; i++, p *= 10) {
+		vals[n++] = p;
+		vals[n++] = p - 1;
+		vals[n++] = p + 1;
+		if (i < 19)
+			vals[n++] = p * 10 - 1;
+	}
+	for (uint64_t x = 12345; n < 200; x = x * 6364136223846793005ull + 1442695040888963407ull)
+		vals[n++] = x >> (x % 64);
+	for (size_t i = 0; i < n; i++) {
+		char want[32], got[32];
+		snprintf(want, sizeof want, "%llu", (unsigned long long)vals[i]);
+		char *end = money_put_digits(got, vals[i]);
+		*end = '\0';
+		cr_assert_str_eq(got, want);
+	}
 }

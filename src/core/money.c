@@ -204,9 +204,19 @@ const char money_digit_pairs[201] =
 
 char *money_put_digits(char *p, uint64_t v)
 {
-	size_t n = 1;
-	for (uint64_t t = v; t >= 10; t /= 10)
-		n++;
+	/* the digit count from the bit length: 2^b has about b * 1233 / 4096
+	 * decimal digits (log10 2 = 0.30103 ~ 1233 / 4096), one more when v
+	 * reaches the next power of ten */
+	static const uint64_t pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+		10000000000000ull, 100000000000000ull, 1000000000000000ull,
+		10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+		10000000000000000000ull
+	};
+	unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);
+	unsigned n = bits * 1233 >> 12;
+	n += n < 20 && (v | 1) >= pow10[n];   /* 0 has one digit, as 1 */
 	char *end = p + n, *q = end;
 	while (v >= 100) {
 		q -= 2;
