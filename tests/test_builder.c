@@ -703,3 +703,283 @@ Test(builder, load_db_in_two_key_ranges_on_two_threads_gives_the_one_thread_data
 		  "%s", err.msg);
 	tmpdir_remove(dir);
 }
+
+/* ------------------------------------ narrow columns, the fast way, memory */
+
+/* The fields of orders kept by `crmscope customers` and items: numbers and
+ * an enum only, so records without stub_created take the fast way. */
+#define KEEP_NUMBERS (1u << CRM_O_CUSTOMER_ID | 1u << CRM_O_ORDERED_AT | \
+		      1u << CRM_O_AMOUNT | 1u << CRM_O_ITEMS | 1u << CRM_O_STATUS)
+
+static void add_nocheck(struct ds_builder *b, const struct ent_record *r)
+{
+	struct crm_err err;
+	cr_assert_eq(ds_builder_add(b, r, 0, NULL, &err), CRM_OK, "line %ld: %s", r->line, err.msg);
+}
+
+Test(builder, narrow_numbers_widen_when_a_value_does_not_fit)
+{
+	struct ds_builder *b;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	cr_assert_eq(ds_builder_keep(b, CRM_ORDERS, KEEP_NUMBERS, &err), CRM_OK);
+	const char *const *status = ent_get(CRM_ORDERS)->fields[CRM_O_STATUS].values;
+	char returned[] = "returned";   /* the text, not the list's own pointer */
+
+	/* rows 0 and 1 fit in 32 bits; row 2 has a time past 2038-01-19
+	 * (2^31 s), an amount of 1,000,000 units (1e10 ten-thousandths) and
+	 * the first items, INT32_MIN (the narrow columns' mark of a missing
+	 * value): the items column is made, and all three columns widen, rows
+	 * 0 and 1 (a missing amount among them) moved into 64 bits */
+	struct ent_record r = rec(CRM_ORDERS, 1);
+	set_s(&r, CRM_O_CUSTOMER_ID, "1");
+	set_i(&r, CRM_O_ORDERED_AT, ts("2024-01-01"));
+	set_i(&r, CRM_O_AMOUNT, 125000);
+	set_s(&r, CRM_O_STATUS, status[0]);   /* as ingest gives it: text and code */
+	r.v[CRM_O_STATUS].i = CRM_STATUS_COMPLETED;
+	add_nocheck(b, &r);
+	r = rec(CRM_ORDERS, 2);
+	set_s(&r, CRM_O_CUSTOMER_ID, "2");
+	set_i(&r, CRM_O_ORDERED_AT, ts("2024-01-02"));
+	add_nocheck(b, &r);
+	r = rec(CRM_ORDERS, 3);
+	set_s(&r, CRM_O_CUSTOMER_ID, "1");
+	set_i(&r, CRM_O_ORDERED_AT, ts("2040-01-01"));
+	set_i(&r, CRM_O_AMOUNT, INT64_C(10000000000));
+	set_i(&r, CRM_O_ITEMS, INT32_MIN);
+	set_i(&r, CRM_O_STATUS, CRM_STATUS_RETURNED);   /* the code alone */
+	add_nocheck(b, &r);
+	/* rejected the fast way as the general way rejects them, and nothing
+	 * of them stays */
+	r = rec(CRM_ORDERS, 4);
+	set_s(&r, CRM_O_CUSTOMER_ID, "9");
+	set_i(&r, CRM_O_ORDERED_AT, 0);
+	set_s(&r, CRM_O_STATUS, "lost");
+	cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_EINVAL);
+	cr_assert(strstr(err.msg, "line 4") && strstr(err.msg, "lost"), "%s", err.msg);
+	r.v[CRM_O_STATUS].s = NULL;
+	r.v[CRM_O_STATUS].i = 4;   /* past the list */
+	cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_EINVAL);
+	r = rec(CRM_ORDERS, 5);
+	set_s(&r, CRM_O_CUSTOMER_ID, "3");
+	set_i(&r, CRM_O_ORDERED_AT, ts("2024-01-03"));
+	set_i(&r, CRM_O_AMOUNT, -50000);
+	set_i(&r, CRM_O_ITEMS, CRM_NA);   /* given, but missing */
+	set_s(&r, CRM_O_STATUS, returned);
+	add_nocheck(b, &r);
+	r = rec(CRM_ORDERS, 6);
+	set_s(&r, CRM_O_CUSTOMER_ID, "2");
+	set_i(&r, CRM_O_ORDERED_AT, ts("2023-12-31"));
+	set_i(&r, CRM_O_AMOUNT, INT32_MAX);
+	set_i(&r, CRM_O_ITEMS, INT32_MIN + 1);
+	add_nocheck(b, &r);
+	/* no customer: rejected; a customer id longer than the 48 bytes held
+	 * back: looked up at once */
+	r = rec(CRM_ORDERS, 7);
+	set_i(&r, CRM_O_ORDERED_AT, 0);
+	cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_EINVAL);
+	char long_id[61];
+	memset(long_id, 'x', 60);
+	long_id[0] = 'L';
+	long_id[60] = '\0';
+	r = rec(CRM_ORDERS, 8);
+	set_s(&r, CRM_O_CUSTOMER_ID, long_id);
+	set_i(&r, CRM_O_ORDERED_AT, ts("2024-01-04"));
+	set_i(&r, CRM_O_AMOUNT, 7);
+	add_nocheck(b, &r);
+
+	struct crm_dataset *ds;
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(ds->n_customers, 4);   /* "9" was rejected with its order */
+	cr_assert_str_eq(crm_cell_str(&ds->t[CRM_CUSTOMERS], CRM_C_CUSTOMER_ID, 3), long_id);
+	/* customers "1", "2", "3", "Lxx..."; rows by customer, then time:
+	 * "1": line 1 (2024-01-01), line 3 (2040-01-01);
+	 * "2": line 6 (2023-12-31), line 2 (2024-01-02); "3": line 5;
+	 * "Lxx...": line 8 */
+	const struct crm_table *o = &ds->t[CRM_ORDERS];
+	cr_assert_eq(o->n, 6);
+	const uint64_t by[] = { 0, 2, 4, 5, 6 };
+	for (size_t c = 0; c <= 4; c++)
+		cr_assert_eq(o->by_customer[c], by[c]);
+	const int64_t at[] = { ts("2024-01-01"), ts("2040-01-01"), ts("2023-12-31"),
+			       ts("2024-01-02"), ts("2024-01-03"), ts("2024-01-04") };
+	const int64_t amount[] = { 125000, INT64_C(10000000000), INT32_MAX, CRM_NA, -50000, 7 };
+	const int64_t items[] = { CRM_NA, INT32_MIN, INT32_MIN + 1, CRM_NA, CRM_NA, CRM_NA };
+	const uint32_t st[] = { CRM_STATUS_COMPLETED, CRM_STATUS_RETURNED, 0, 0,
+				CRM_STATUS_RETURNED, 0 };
+	for (size_t i = 0; i < 6; i++) {
+		cr_assert_eq(o->col[CRM_O_ORDERED_AT].i64[i], at[i], "row %zu", i);
+		cr_assert_eq(o->col[CRM_O_AMOUNT].i64[i], amount[i], "row %zu", i);
+		cr_assert_eq(o->col[CRM_O_ITEMS].i64[i], items[i], "row %zu", i);
+		cr_assert_eq(o->col[CRM_O_STATUS].cat[i], st[i], "row %zu", i);
+	}
+	/* 2040-01-01 is 2,208,988,800 s: past INT32_MAX, kept whole */
+	cr_assert_eq(ds->first_at, 1703980800);
+	cr_assert_eq(ds->last_at, INT64_C(2208988800));
+	crm_dataset_free(ds);
+}
+
+/* Record k of the merge test: numeric and text customer ids, one amount
+ * (k = 1200) and one time (k = 3500) too large for 32 bits. */
+static struct ent_record widening_order(int k, char bufs[2][32])
+{
+	struct ent_record r = rec(CRM_ORDERS, k + 1);
+	if (k % 11 == 0)
+		snprintf(bufs[0], 32, "t%d", k % 13);
+	else
+		snprintf(bufs[0], 32, "%d", k % 97);
+	snprintf(bufs[1], 32, "o%d", k);
+	set_s(&r, CRM_O_ORDER_ID, bufs[1]);
+	set_s(&r, CRM_O_CUSTOMER_ID, bufs[0]);
+	set_i(&r, CRM_O_ORDERED_AT, k == 3500 ? INT64_C(2200000000)
+					      : 1600000000 + (int64_t)(k * 7919 % 100000) * 60);
+	set_i(&r, CRM_O_AMOUNT, k == 1200 ? INT64_C(5000000000000) : (int64_t)k * 100 - 250000);
+	if (k % 5)
+		set_i(&r, CRM_O_ITEMS, k);
+	if (k % 4 == 0 && k < 1000)   /* (a status in the first part only) */
+		set_i(&r, CRM_O_STATUS, 1 + k % 3);
+	return r;
+}
+
+Test(builder, narrow_and_wide_parts_merge_as_one_builder)
+{
+	/* variants: numbers only, merged as segments and laid out from them;
+	 * numbers only, a record added after the merge (the segments copied
+	 * in); every field (order_id text: the tables are copied at merge) */
+	const int n = 5000, cuts[] = { 0, 1000, 3000, n };
+	struct crm_err err;
+	char bufs[2][32];
+	for (int variant = 0; variant < 3; variant++) {
+		uint32_t keep = variant < 2 ? KEEP_NUMBERS : UINT32_MAX;
+		int extra = variant >= 1;
+		struct ds_builder *one, *parts[3];
+		cr_assert_eq(ds_builder_new(&one, &err), CRM_OK);
+		cr_assert_eq(ds_builder_keep(one, CRM_ORDERS, keep, &err), CRM_OK);
+		for (int k = 0; k < n + extra; k++) {
+			struct ent_record r = widening_order(k, bufs);
+			add_nocheck(one, &r);
+		}
+		struct crm_dataset *ds_one, *ds_merged;
+		cr_assert_eq(ds_builder_finish(one, &ds_one, &err), CRM_OK, "%s", err.msg);
+
+		/* part 0 only narrow values, part 1 a wide amount, part 2 a
+		 * wide time */
+		cr_assert_eq(ds_builder_new(&parts[0], &err), CRM_OK);
+		cr_assert_eq(ds_builder_keep(parts[0], CRM_ORDERS, keep, &err), CRM_OK);
+		for (int p = 1; p < 3; p++)
+			cr_assert_eq(ds_builder_fork(parts[0], &parts[p], &err), CRM_OK);
+		for (int p = 0; p < 3; p++)
+			for (int k = cuts[p]; k < cuts[p + 1]; k++) {
+				struct ent_record r = widening_order(k, bufs);
+				add_nocheck(parts[p], &r);
+			}
+		for (int p = 1; p < 3; p++)
+			cr_assert_eq(ds_builder_merge(parts[0], parts[p], NULL, &err), CRM_OK, "%s",
+				     err.msg);
+		if (extra) {
+			struct ent_record r = widening_order(n, bufs);
+			add_nocheck(parts[0], &r);
+		}
+		cr_assert_eq(ds_builder_finish(parts[0], &ds_merged, &err), CRM_OK, "%s", err.msg);
+		assert_same_dataset(ds_one, ds_merged);
+		/* the wide values, where their orders went: k = 1200 is
+		 * customer "36" (1200 % 97), k = 3500 customer "8" */
+		const struct crm_table *o = &ds_merged->t[CRM_ORDERS];
+		int seen = 0;
+		for (size_t i = 0; i < o->n; i++) {
+			seen += o->col[CRM_O_AMOUNT].i64[i] == INT64_C(5000000000000);
+			seen += o->col[CRM_O_ORDERED_AT].i64[i] == INT64_C(2200000000);
+		}
+		cr_assert_eq(seen, 2, "variant %d", variant);
+		cr_assert_eq(ds_merged->last_at, INT64_C(2200000000));
+		crm_dataset_free(ds_one);
+		crm_dataset_free(ds_merged);
+	}
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Tables of 600,000 rows in two builders, laid out on several threads in
+ * memory the builder's columns leave (blocks of more than 1 MB): every
+ * customer's rows and amounts, worked out here from the formulas. */
+Test(builder, large_tables_come_out_whole)
+{
+	enum { N = 600000, N_CUST = 50000 };
+	static int64_t sum[N_CUST + 1];
+	static uint32_t count[N_CUST + 1];
+	struct crm_err err;
+	char cust[32], id[32];
+	for (int text = 0; text < 2; text++) {
+		/* text = 0: numbers only (segments scattered); 1: with order ids
+		 * (perm, gathered) */
+		struct ds_builder *b[2];
+		cr_assert_eq(ds_builder_new(&b[0], &err), CRM_OK);
+		if (!text)
+			cr_assert_eq(ds_builder_keep(b[0], CRM_ORDERS, KEEP_NUMBERS, &err), CRM_OK);
+		cr_assert_eq(ds_builder_fork(b[0], &b[1], &err), CRM_OK);
+		memset(sum, 0, sizeof sum);
+		memset(count, 0, sizeof count);
+		int64_t lo = INT64_MAX, hi = INT64_MIN;
+		for (int k = 0; k < N; k++) {
+			int c = (int)((int64_t)k * 7 % N_CUST) + 1;
+			int64_t at = 1700000000 + (int64_t)(k % 1000) * 86400 - k / 1000;
+			/* one amount too large for 32 bits, in the second builder */
+			int64_t amount = k == 450000 ? INT64_C(100000000000) + k : k;
+			snprintf(cust, sizeof cust, "%d", c);
+			snprintf(id, sizeof id, "o%d", k);
+			struct ent_record r = rec(CRM_ORDERS, k + 1);
+			set_s(&r, CRM_O_ORDER_ID, id);
+			set_s(&r, CRM_O_CUSTOMER_ID, cust);
+			set_i(&r, CRM_O_ORDERED_AT, at);
+			set_i(&r, CRM_O_AMOUNT, amount);
+			add_nocheck(b[k >= N / 2], &r);
+			sum[c] += amount;
+			count[c]++;
+			lo = at < lo ? at : lo;
+			hi = at > hi ? at : hi;
+		}
+		cr_assert_eq(ds_builder_merge(b[0], b[1], NULL, &err), CRM_OK, "%s", err.msg);
+		struct crm_dataset *ds;
+		cr_assert_eq(ds_builder_finish(b[0], &ds, &err), CRM_OK, "%s", err.msg);
+		cr_assert_eq(ds->n_customers, N_CUST);
+		cr_assert_eq(ds->first_at, lo);
+		cr_assert_eq(ds->last_at, hi);
+		/* customers in byte order of their ids: those of 1..N_CUST sorted */
+		static char texts[N_CUST][12];
+		static const char *sorted[N_CUST];
+		for (int c = 0; c < N_CUST; c++) {
+			snprintf(texts[c], sizeof texts[c], "%d", c + 1);
+			sorted[c] = texts[c];
+		}
+		qsort(sorted, N_CUST, sizeof sorted[0], cmp_cstr);
+		const struct crm_table *o = &ds->t[CRM_ORDERS];
+		cr_assert_eq(o->n, N);
+		for (size_t c = 0; c < N_CUST; c++) {
+			const char *cid = crm_cell_str(&ds->t[CRM_CUSTOMERS], CRM_C_CUSTOMER_ID, c);
+			cr_assert_str_eq(cid, sorted[c]);
+			int num = atoi(cid);
+			cr_assert_eq(o->by_customer[c + 1] - o->by_customer[c], count[num]);
+			int64_t got = 0;
+			for (uint64_t i = o->by_customer[c]; i < o->by_customer[c + 1]; i++) {
+				cr_assert_eq(o->customer[i], c);
+				got += o->col[CRM_O_AMOUNT].i64[i];
+				if (i > o->by_customer[c])
+					cr_assert_leq(o->col[CRM_O_ORDERED_AT].i64[i - 1],
+						      o->col[CRM_O_ORDERED_AT].i64[i]);
+				if (text) {
+					/* the order's id says which amount and time */
+					int k = atoi(crm_cell_str(o, CRM_O_ORDER_ID, i) + 1);
+					cr_assert_eq(o->col[CRM_O_AMOUNT].i64[i],
+						     k == 450000 ? INT64_C(100000000000) + k : k);
+					cr_assert_eq(o->col[CRM_O_ORDERED_AT].i64[i],
+						     1700000000 + (int64_t)(k % 1000) * 86400 - k / 1000);
+				}
+			}
+			cr_assert_eq(got, sum[num], "customer %s", cid);
+		}
+		crm_dataset_free(ds);
+	}
+}

@@ -1,13 +1,15 @@
 /* builder.c - building the in-memory columnar dataset (data layer).
- * Records are appended to growable columns as they come; customers get a
- * provisional id in order of first mention, their lookups overlapped a few
- * records apart. Builders filled on other threads are merged in file order
- * (tables of numbers stay where they are, as segments). ds_builder_finish
- * puts the customers in byte order of customer_id (numbers need no sort),
- * places each event table's rows by customer with a counting sort that
- * scatters the number columns as it goes, and puts each customer's rows in
- * (time, natural key) order where they are not already, on one thread per
- * core for large tables. */
+ * Records are appended to growable columns as they come, the usual event
+ * of numbers by a short way worked out per table; number columns stay in
+ * 32 bits while their values fit. Customers get a provisional id in order
+ * of first mention, their lookups overlapped a few records apart. Builders
+ * filled on other threads are merged in file order (tables of numbers stay
+ * where they are, as segments). ds_builder_finish puts the customers in
+ * byte order of customer_id (numbers need no sort), places each event
+ * table's rows by customer with a counting sort, moves its columns into
+ * place one at a time, each in memory the ones before it left, and puts
+ * each customer's rows in (time, natural key) order where they are not
+ * already, on one thread per core for large tables. */
 #include "data/builder.h"
 
 #include <pthread.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/digits.h"
 #include "core/err.h"
 #include "core/money.h"
 #include "core/strmap.h"
@@ -35,13 +38,21 @@ enum { CUST_REFERENCED = 0, CUST_STUB_RECORD, CUST_RECORD, CUST_LEVEL = 3, CUST_
 
 #define CAT_RECENT 16
 
+/* A number column is kept in 32 bits while every value fits (NA32 stands
+ * for CRM_NA), and widened to 64 bits in place when one does not: times
+ * before 2038 and money below 214,748 units fit, and half the bytes are
+ * written while building and read while laying out. */
+#define NA32 INT32_MIN
+
 /* One column while building. Storage is allocated when the first value is
  * set (columns that are missing everywhere cost nothing until finish). */
 struct bcol {
 	int kind;                 /* enum crm_col_kind; NONE: not kept */
 	const struct ent_field *field;
 	int present;              /* storage exists for rows 0..n-1 */
-	int64_t *i64;             /* CRM_COL_I64: cap values */
+	int64_t *i64;             /* CRM_COL_I64, wide: cap values */
+	int32_t *i32;             /* CRM_COL_I64, narrow: cap values (NA32: CRM_NA);
+	                             one of i64 and i32 is set when present */
 	uint32_t *cat;            /* CRM_COL_CAT: cap codes (FT_CAT: key index + 1) */
 	struct crm_strings str;   /* CRM_COL_STR: n strings */
 	struct strmap dict;       /* FT_CAT: text -> key index, once present */
@@ -53,21 +64,51 @@ struct bcol {
 	uint8_t recent_len[CAT_RECENT];
 };
 
+/* What adding a record does to a column with storage (plan_table). */
+enum {
+	OP_N32,    /* a number, narrow */
+	OP_N64,    /* a number, wide */
+	OP_T32,    /* an event time (first_at, last_at), narrow */
+	OP_T64,    /* an event time, wide */
+	OP_ENUM,   /* an FT_ENUM code, checked before */
+	OP_CAT,    /* an FT_CAT text */
+	OP_STR     /* free text */
+};
+
+struct op {
+	uint8_t kind;             /* OP_* */
+	uint8_t field;
+	void *data;               /* the column's i32, i64 or cat (a copy: plan_table
+	                             runs again whenever they move) */
+};
+
 struct segment;
 
 struct btable {
 	const struct ent_desc *d;
 	struct segment *segs;     /* rows merged from other builders, after these */
-	size_t n, cap;            /* rows, allocated rows */
+	size_t n, cap;            /* rows, allocated rows (cap <= MAX_ROWS) */
 	uint32_t *cust;           /* cap provisional customer ids, or CRM_NO_CUSTOMER */
 	int64_t *seq;             /* cap occurrence numbers (key_has_seq only) */
 	struct bcol col[CRM_MAX_FIELDS];
-	/* what adding a record does, worked out once (plan_table) */
-	uint8_t kept[CRM_MAX_FIELDS];   /* the fields with a column */
+	/* what adding a record does, worked out once (plan_table) and again
+	 * whenever room is set to 0 */
+	size_t room;              /* rows may be added while n < room without
+	                             looking at segments, capacity or the plan */
+	size_t fast_room;         /* room when the fast way applies (fast), else 0 */
+	struct op ops[CRM_MAX_FIELDS];  /* the kept fields with storage */
+	uint8_t absent[CRM_MAX_FIELDS]; /* the kept fields without storage yet */
+	uint8_t quiet[CRM_MAX_FIELDS];  /* absent ones and enums not kept: fields
+	                                   the fast way wants without a value */
 	uint8_t enums[CRM_MAX_FIELDS];  /* the FT_ENUM fields, checked kept or not */
 	uint8_t n_values[CRM_MAX_FIELDS]; /* by field: an enum's number of values */
-	uint8_t times[CRM_MAX_FIELDS];  /* the kept event times (first_at, last_at) */
-	size_t n_kept, n_enums, n_times;
+	size_t n_ops, n_absent, n_enums, n_quiet;
+	size_t n_enum_ops;        /* ops of kind OP_ENUM */
+	int fast;                 /* 1: an event table without occurrence numbers
+	                             whose columns with storage are all numbers
+	                             and enums (ds_builder_add's fast way) */
+	int ref_field;            /* the field naming the customer, or -1 */
+	int ref_required;         /* 1: a record without it is rejected */
 	int projected;            /* fields chosen (ds_builder_keep): a number
 	                             column no row has a value in is left out */
 };
@@ -121,16 +162,19 @@ struct cmap {
  * that the slot it needs, prefetched when the record came, is in the cache
  * by then (a lookup at random over millions of customers otherwise waits
  * for memory on every record). */
-#define HOLD 16
+#define HOLD 16                   /* a power of two */
 #define HOLD_KEY 48               /* longer ids are looked up at once */
+_Static_assert((HOLD & (HOLD - 1)) == 0, "HOLD is a power of two");
 
 struct held {
 	int64_t v;                /* strmap_number of the key */
-	uint64_t h;               /* its hash, 0 if not computed */
-	uint32_t row;             /* the row of t[entity] that waits for it */
-	uint8_t entity;
+	uint64_t h;               /* its hash, when v was not below the array part's
+	                             size (which only grows) */
+	uint32_t *dst;            /* the customer cell of the row that waits for it
+	                             (the customer columns are not moved while
+	                             references are held: see make_room) */
 	uint8_t n;                /* key length */
-	char key[HOLD_KEY];
+	char key[HOLD_KEY];       /* the key, when it is not a number */
 };
 
 /* Asks the kernel to back p[0..bytes) with huge pages when it is large:
@@ -161,7 +205,8 @@ struct ds_builder {
 	uint32_t *cust_row;       /* by provisional id: last customers row, or NO_ROW */
 	size_t cap_cust;          /* allocated entries of cust_state, cust_row */
 	struct btable t[CRM_N_ENTITIES];
-	int64_t first_at, last_at;/* range of event times seen, CRM_NA if none */
+	int64_t lo_at, hi_at;     /* range of event times seen; hi_at = INT64_MIN
+	                             (and lo_at = INT64_MAX) if none */
 	struct pid_map *pid_maps; /* maps of merged builders' ids, for segments */
 	struct held held[HOLD];   /* a ring of references not yet looked up */
 	size_t held_first, n_held;
@@ -173,25 +218,50 @@ static int is_event_time(const struct ent_desc *d, size_t f)
 	return d->fields[f].type == FT_TIME || (int)f == d->time_field;
 }
 
-/* Lists the kept, enum and event-time fields of t after its kinds changed. */
+/* Works out what adding a record to t does, after its kinds, storage,
+ * widths, capacity or segments changed: the columns with storage (ops), the
+ * kept ones without (absent), the enum fields, and the room. */
 static void plan_table(struct btable *t)
 {
 	const struct ent_desc *d = t->d;
-	t->n_kept = t->n_enums = t->n_times = 0;
+	t->n_ops = t->n_absent = t->n_enums = t->n_quiet = t->n_enum_ops = 0;
+	t->fast = t->ref_field >= 0 && d != ent_get(CRM_CUSTOMERS) && !d->key_has_seq;
 	for (size_t f = 0; f < d->n_fields; f++) {
 		const struct ent_field *fd = &d->fields[f];
-		if (t->col[f].kind != CRM_COL_NONE)
-			t->kept[t->n_kept++] = (uint8_t)f;
+		const struct bcol *c = &t->col[f];
 		if (fd->type == FT_ENUM) {
 			int k = 0;
 			while (fd->values[k])
 				k++;
 			t->n_values[f] = (uint8_t)k;
 			t->enums[t->n_enums++] = (uint8_t)f;
+			if (c->kind == CRM_COL_NONE)
+				t->quiet[t->n_quiet++] = (uint8_t)f;
 		}
-		if (t->col[f].kind == CRM_COL_I64 && is_event_time(d, f))
-			t->times[t->n_times++] = (uint8_t)f;
+		if (c->kind == CRM_COL_NONE)
+			continue;
+		if (!c->present) {
+			t->absent[t->n_absent++] = (uint8_t)f;
+			t->quiet[t->n_quiet++] = (uint8_t)f;
+			continue;
+		}
+		struct op *op = &t->ops[t->n_ops++];
+		op->field = (uint8_t)f;
+		op->data = c->i32 ? (void *)c->i32 : c->i64 ? (void *)c->i64 : (void *)c->cat;
+		if (c->kind == CRM_COL_I64 && is_event_time(d, f))
+			op->kind = c->i32 ? OP_T32 : OP_T64;
+		else if (c->kind == CRM_COL_I64)
+			op->kind = c->i32 ? OP_N32 : OP_N64;
+		else if (c->kind == CRM_COL_CAT)
+			op->kind = fd->type == FT_ENUM ? OP_ENUM : OP_CAT;
+		else
+			op->kind = OP_STR;
+		if (op->kind == OP_CAT || op->kind == OP_STR)
+			t->fast = 0;
+		t->n_enum_ops += op->kind == OP_ENUM;
 	}
+	t->room = t->segs ? 0 : t->cap;
+	t->fast_room = t->fast ? t->room : 0;
 }
 
 static int flatten(struct btable *t);
@@ -208,6 +278,8 @@ static void init_columns(struct ds_builder *b)
 		/* the customers' own id is the customer map's key, not a column */
 		if (e == CRM_CUSTOMERS)
 			t->col[CRM_C_CUSTOMER_ID].kind = CRM_COL_NONE;
+		t->ref_field = e == CRM_CUSTOMERS ? CRM_C_CUSTOMER_ID : t->d->customer_field;
+		t->ref_required = e == CRM_CUSTOMERS || t->d->customer_required;
 		plan_table(t);
 	}
 }
@@ -225,7 +297,8 @@ int ds_builder_new(struct ds_builder **out, struct crm_err *err)
 		return crm_err_set(err, CRM_ENOMEM, "dataset builder: out of memory");
 	}
 	init_columns(b);
-	b->first_at = b->last_at = CRM_NA;
+	b->lo_at = INT64_MAX;
+	b->hi_at = INT64_MIN;
 	*out = b;
 	return CRM_OK;
 }
@@ -254,8 +327,10 @@ int ds_builder_keep(struct ds_builder *b, int entity, uint32_t fields,
 static void bcol_fini(struct bcol *c)
 {
 	free(c->i64);
+	free(c->i32);
 	free(c->cat);
 	c->i64 = NULL;
+	c->i32 = NULL;
 	c->cat = NULL;
 	strs_fini(&c->str);
 	strmap_fini(&c->dict);
@@ -269,6 +344,7 @@ static void btable_fini(struct btable *t)
 	free(t->seq);
 	t->cust = NULL;
 	t->seq = NULL;
+	t->room = t->fast_room = 0;
 	for (int f = 0; f < CRM_MAX_FIELDS; f++)
 		bcol_fini(&t->col[f]);
 	while (t->segs) {
@@ -479,6 +555,24 @@ static int cmap_ref(struct cmap *m, const char *p, size_t n, int64_t v, uint64_t
 	return 0;
 }
 
+/* Makes room in cust_state and cust_row for provisional id b->cust.n. */
+static int cust_reserve(struct ds_builder *b)
+{
+	if (b->cust.n < b->cap_cust)
+		return 0;
+	size_t cap = b->cap_cust ? b->cap_cust * 2 : 1024;
+	uint8_t *st = realloc(b->cust_state, cap);
+	if (!st)
+		return -1;
+	b->cust_state = advise_huge(st, cap);
+	uint32_t *row = xreallocn(b->cust_row, cap, sizeof *row);
+	if (!row)
+		return -1;
+	b->cust_row = advise_huge(row, cap * sizeof *row);
+	b->cap_cust = cap;
+	return 0;
+}
+
 /* Finds or adds customer_id p[0..n) (n > 0; strmap_number v, hash h or 0);
  * *pid is its provisional id. by_ref: a reference (not a customers record)
  * names it. */
@@ -486,18 +580,8 @@ static int customer_ref(struct ds_builder *b, const char *p, size_t n, int64_t v
 			uint64_t h, int by_ref, uint32_t *pid, int *added)
 {
 	size_t idx = b->cust.n;
-	if (idx >= b->cap_cust) {
-		size_t cap = b->cap_cust ? b->cap_cust * 2 : 1024;
-		uint8_t *st = realloc(b->cust_state, cap);
-		if (!st)
-			return -1;
-		b->cust_state = advise_huge(st, cap);
-		uint32_t *row = xreallocn(b->cust_row, cap, sizeof *row);
-		if (!row)
-			return -1;
-		b->cust_row = advise_huge(row, cap * sizeof *row);
-		b->cap_cust = cap;
-	}
+	if (cust_reserve(b) != 0)
+		return -1;
 	if (cmap_ref(&b->cust, p, n, v, h, pid, added) != 0)
 		return -1;
 	if (*added) {
@@ -507,37 +591,82 @@ static int customer_ref(struct ds_builder *b, const char *p, size_t n, int64_t v
 	return 0;
 }
 
-/* Holds back the reference p[0..n) of row `row` of entity, prefetching
- * what its lookup will read. The ring has room. */
-static void hold(struct ds_builder *b, int entity, size_t row, const char *p, size_t n)
+/* Adds the customer whose id is the number v (below the array part's size,
+ * not in the map), whose text has n digits; by_ref: a reference names it.
+ * customer_ref for the usual new customer of a file of orders, without the
+ * text made and pushed byte by byte. */
+static inline __attribute__((always_inline)) int
+customer_number(struct ds_builder *b, uint64_t v, size_t n, int by_ref, uint32_t *pid)
 {
-	struct held *x = &b->held[(b->held_first + b->n_held) % HOLD];
-	const struct cmap *m = &b->cust;
-	x->v = strmap_number(p, n);
-	x->h = 0;
-	if (x->v >= 0 && (size_t)x->v < m->n_values) {
-		__builtin_prefetch(&m->by_value[x->v]);
+	struct cmap *m = &b->cust;
+	struct crm_strings *s = &m->keys;
+	if (m->n >= MAX_ROWS || (m->n >= b->cap_cust && cust_reserve(b) != 0))
+		return -1;
+	size_t used;   /* room for 8 bytes and a NUL, or 9 digits and a NUL */
+	if (s->n + 2 > s->cap_n || (used = (size_t)s->off[s->n]) + 10 > s->cap_bytes) {
+		char text[24];
+		(void)money_put_digits(text, v);
+		if (strs_push(s, text, n) != 0)
+			return -1;
+	} else {
+		char *p = s->bytes + used;
+#ifdef HAVE_DIGITS_SWAR
+		if (n <= 8) {
+			/* the last n of the 8 digits, then zeros */
+			uint64_t w = digits_ascii8(v) >> (64 - 8 * n);
+			memcpy(p, &w, 8);
+			p[n] = '\0';
+		} else {
+			*money_put_digits(p, v) = '\0';   /* its n digits */
+		}
+#else
+		*money_put_digits(p, v) = '\0';
+#endif
+		s->n++;
+		s->off[s->n] = used + n + 1;
+	}
+	*pid = (uint32_t)m->n;
+	m->by_value[v] = *pid + 1;
+	m->n_numbers++;
+	m->n++;
+	b->cust_state[*pid] = (uint8_t)(CUST_REFERENCED | (by_ref ? CUST_BY_REF : 0));
+	b->cust_row[*pid] = NO_ROW;
+	return 0;
+}
+
+/* Fills x with the reference p[0..n) (n <= HOLD_KEY) of the row whose
+ * customer cell is dst, and prefetches what its lookup will read. */
+static inline __attribute__((always_inline)) void hold_fill(const struct cmap *m,
+								   struct held *x, uint32_t *dst,
+								   const char *p, size_t n)
+{
+	int64_t v = strmap_number(p, n);
+	const uint32_t *by_value = m->by_value;
+	size_t n_values = m->n_values;
+	x->v = v;
+	x->dst = dst;
+	x->n = (uint8_t)n;
+	if ((uint64_t)v < n_values) {
+		__builtin_prefetch(&by_value[v]);   /* (x->h is not read then) */
 	} else {
 		x->h = strmap_hash(p, n);
 		__builtin_prefetch(&m->slots[x->h & (m->cap - 1)]);
+		if (v < 0)
+			memcpy(x->key, p, n);   /* a number's text is its value's */
 	}
-	x->row = (uint32_t)row;
-	x->entity = (uint8_t)entity;
-	x->n = (uint8_t)n;
-	if (x->v < 0)
-		memcpy(x->key, p, n);   /* a number's text is its value's */
-	b->n_held++;
 }
 
-/* Looks up the oldest held reference and gives its row the customer. */
-static int resolve_one(struct ds_builder *b)
+/* resolve for a customer not found in the array part: a new number, or a
+ * key of the hash part. */
+static int resolve_slow(struct ds_builder *b, const struct held *x)
 {
-	const struct held *x = &b->held[b->held_first];
-	const struct cmap *m = &b->cust;
 	uint32_t pid;
 	int added = 0;
-	if (x->v >= 0 && (size_t)x->v < m->n_values && m->by_value[x->v]) {
-		pid = m->by_value[x->v] - 1;    /* the usual case: a known number */
+	if ((uint64_t)x->v < b->cust.n_values) {
+		/* a number new to the map, in the array part */
+		if (customer_number(b, (uint64_t)x->v, x->n, 1, &pid) != 0)
+			return -1;
+		added = 1;
 	} else {
 		/* a number's text, its n digits, was not kept (hold) */
 		char text[HOLD_KEY];
@@ -549,10 +678,53 @@ static int resolve_one(struct ds_builder *b)
 		if (customer_ref(b, key, x->n, x->v, x->h, 1, &pid, &added) != 0)
 			return -1;
 	}
-	b->t[x->entity].cust[x->row] = pid;
+	*x->dst = pid;
 	b->held_stubs += added;
-	b->held_first = (b->held_first + 1) % HOLD;
+	return 0;
+}
+
+/* Looks up held reference x and gives its row the customer. */
+static inline __attribute__((always_inline)) int resolve(struct ds_builder *b,
+							 const struct held *x)
+{
+	const struct cmap *m = &b->cust;
+	uint32_t id;
+	if ((uint64_t)x->v < m->n_values && (id = m->by_value[x->v]) != 0) {
+		*x->dst = id - 1;    /* the usual case: a known number */
+		return 0;
+	}
+	return resolve_slow(b, x);
+}
+
+/* Looks up the oldest held reference. */
+static int resolve_one(struct ds_builder *b)
+{
+	if (resolve(b, &b->held[b->held_first]) != 0)
+		return -1;
+	b->held_first = (b->held_first + 1) & (HOLD - 1);
 	b->n_held--;
+	return 0;
+}
+
+/* Holds back the reference p[0..n) (n <= HOLD_KEY) of the row whose
+ * customer cell is dst; when the ring is full, the oldest is looked up to
+ * make room. */
+static inline __attribute__((always_inline)) int hold(struct ds_builder *b, uint32_t *dst,
+						      const char *p, size_t n)
+{
+	struct held *x;
+	size_t first = b->held_first;
+	if (b->n_held == HOLD) {
+		/* the oldest's place is the newest's */
+		x = &b->held[first];
+		if (resolve(b, x) != 0)
+			return -1;
+		b->held_first = (first + 1) & (HOLD - 1);
+	} else {
+		x = &b->held[(first + b->n_held) & (HOLD - 1)];
+		b->n_held++;
+	}
+	hold_fill(&b->cust, x, dst, p, n);
 	return 0;
 }
 
@@ -577,7 +749,7 @@ int ds_builder_flush(struct ds_builder *b, int64_t *stubs, struct crm_err *err)
 
 /* ------------------------------------------------------------- adding */
 
-/* Makes room for `need` rows. */
+/* Makes room for `need` rows (need <= MAX_ROWS). */
 static int btable_reserve(struct btable *t, size_t need)
 {
 	if (need <= t->cap)
@@ -585,8 +757,8 @@ static int btable_reserve(struct btable *t, size_t need)
 	size_t cap = t->cap ? t->cap : 1024;
 	while (cap < need)
 		cap *= 2;
-	if (cap > MAX_ROWS + 1)
-		cap = MAX_ROWS + 1;
+	if (cap > MAX_ROWS)
+		cap = MAX_ROWS;
 	uint32_t *cust = xreallocn(t->cust, cap, sizeof *cust);
 	if (!cust)
 		return -1;
@@ -601,7 +773,12 @@ static int btable_reserve(struct btable *t, size_t need)
 		struct bcol *c = &t->col[f];
 		if (!c->present)
 			continue;
-		if (c->kind == CRM_COL_I64) {
+		if (c->kind == CRM_COL_I64 && c->i32) {
+			int32_t *v = xreallocn(c->i32, cap, sizeof *v);
+			if (!v)
+				return -1;
+			c->i32 = advise_huge(v, cap * sizeof *v);
+		} else if (c->kind == CRM_COL_I64) {
 			int64_t *v = xreallocn(c->i64, cap, sizeof *v);
 			if (!v)
 				return -1;
@@ -614,20 +791,22 @@ static int btable_reserve(struct btable *t, size_t need)
 		}
 	}
 	t->cap = cap;
+	plan_table(t);
 	return 0;
 }
 
-/* Gives column c storage, with rows 0..n-1 missing. On failure c is left
- * without storage, as it was. */
+/* Gives column c storage, with rows 0..n-1 missing; a number column starts
+ * narrow. On failure c is left without storage, as it was. The table's plan
+ * is then out of date. */
 static int bcol_materialize(struct bcol *c, size_t n, size_t cap)
 {
 	if (c->kind == CRM_COL_I64) {
-		c->i64 = xmallocn(cap ? cap : 1, sizeof *c->i64);
-		if (!c->i64)
+		c->i32 = xmallocn(cap ? cap : 1, sizeof *c->i32);
+		if (!c->i32)
 			goto fail;
-		advise_huge(c->i64, cap * sizeof *c->i64);
+		advise_huge(c->i32, cap * sizeof *c->i32);
 		for (size_t i = 0; i < n; i++)
-			c->i64[i] = CRM_NA;
+			c->i32[i] = NA32;
 	} else if (c->kind == CRM_COL_CAT) {
 		c->cat = calloc(cap ? cap : 1, sizeof *c->cat);
 		if (!c->cat)
@@ -647,172 +826,387 @@ fail:
 	return -1;
 }
 
-static void widen_range(struct ds_builder *b, int64_t lo, int64_t hi)
+/* Widens narrow number column c (rows 0..n-1, room for cap) to 64 bits in
+ * place: the block grows to cap wide values and each value moves from 4i
+ * to 8i, from the last down, so none is overwritten before it is read. On
+ * failure c is as it was. The table's plan is then out of date. */
+static int bcol_widen(struct bcol *c, size_t n, size_t cap)
 {
-	if (lo == CRM_NA)
-		return;
-	if (b->first_at == CRM_NA || lo < b->first_at)
-		b->first_at = lo;
-	if (b->last_at == CRM_NA || hi > b->last_at)
-		b->last_at = hi;
+	unsigned char *p = xreallocn(c->i32, cap ? cap : 1, sizeof(int64_t));
+	if (!p)
+		return -1;
+	for (size_t i = n; i-- > 0;) {
+		int32_t x;
+		memcpy(&x, p + i * sizeof x, sizeof x);   /* bytes: no aliasing */
+		int64_t w = x == NA32 ? CRM_NA : x;
+		memcpy(p + i * sizeof w, &w, sizeof w);
+	}
+	c->i32 = NULL;
+	c->i64 = advise_huge(p, cap * sizeof *c->i64);
+	return 0;
 }
 
-int ds_builder_add(struct ds_builder *b, const struct ent_record *rec,
-		   int is_stub, int *stub_created, struct crm_err *err)
+/* Value i of number column c (CRM_NA when missing). */
+static inline int64_t bcol_i64(const struct bcol *c, size_t i)
+{
+	if (c->i32)
+		return c->i32[i] == NA32 ? CRM_NA : c->i32[i];
+	return c->i64[i];
+}
+
+/* 1 if value x of a number column can be kept narrow: x in INT32_MIN + 1 ..
+ * INT32_MAX (so not CRM_NA), with one compare. */
+static inline int fits32(int64_t x)
+{
+	return (uint64_t)x + INT32_MAX < UINT32_MAX;
+}
+
+static void widen_range(struct ds_builder *b, int64_t lo, int64_t hi)
+{
+	if (lo < b->lo_at)
+		b->lo_at = lo;
+	if (hi > b->hi_at)
+		b->hi_at = hi;
+}
+
+/* The slow way into ds_builder_add: t's segments are copied in, its
+ * capacity grown, its plan worked out again; held references are looked up
+ * first, since their rows' customer cells may move. */
+static int make_room(struct ds_builder *b, struct btable *t, const struct ent_record *rec,
+		     struct crm_err *err)
+{
+	if (resolve_held(b) != 0 || (t->segs && flatten(t) != 0))
+		goto nomem;
+	if (t->n >= MAX_ROWS)
+		return crm_err_set(err, CRM_ERANGE, "line %ld: %s: more than %zu rows",
+				   rec->line, t->d->name, MAX_ROWS);
+	if (btable_reserve(t, t->n + 1) != 0)
+		goto nomem;
+	plan_table(t);
+	return CRM_OK;
+nomem:
+	return crm_err_set(err, CRM_ENOMEM, "line %ld: %s: out of memory building the dataset",
+			   rec->line, t->d->name);
+}
+
+/* 1 if value v of kept field f (column c; FT_ENUM: its code in codes[f])
+ * is a value, not missing. */
+static int has_value(const struct bcol *c, const struct ent_value *v, const uint32_t *codes,
+		     size_t f)
+{
+	if (c->field->type == FT_ENUM)
+		return codes[f] != 0;
+	if (c->kind == CRM_COL_I64)
+		return v->set;
+	return v->set && v->s && v->n > 0;
+}
+
+/* Gives storage to the kept fields without it that rec has a value for
+ * (row `row` is the record's), and works out t's plan again. */
+static __attribute__((noinline)) int add_absent(struct btable *t, const struct ent_record *rec,
+						const uint32_t *codes, size_t row)
+{
+	int rc = 0, changed = 0;
+	for (size_t k = 0; k < t->n_absent; k++) {
+		size_t f = t->absent[k];
+		const struct ent_value *v = &rec->v[f];
+		if (!v->set || !has_value(&t->col[f], v, codes, f))
+			continue;
+		if (bcol_materialize(&t->col[f], row, t->cap) != 0) {
+			rc = -1;
+			break;
+		}
+		changed = 1;
+	}
+	if (changed)
+		plan_table(t);
+	return rc;
+}
+
+/* Sets a narrow number that does not fit, x, in row `row` of column c:
+ * missing, or the column widened. */
+static __attribute__((noinline)) int set_wide(struct btable *t, struct bcol *c, size_t row,
+					      int64_t x)
+{
+	if (x == CRM_NA) {
+		c->i32[row] = NA32;
+		return 0;
+	}
+	if (bcol_widen(c, row, t->cap) != 0)
+		return -1;
+	t->room = t->fast_room = 0;   /* plan again at the next record */
+	c->i64[row] = x;
+	return 0;
+}
+
+/* Sets row `row` of FT_CAT column c to text v (not empty). */
+static int set_cat(struct bcol *c, size_t row, const struct ent_value *v)
+{
+	uint32_t code;
+	uint64_t k8 = v->n <= 8 ? load8(v->s, v->n) : 0;
+	size_t r = (size_t)((k8 * UINT64_C(0x9E3779B97F4A7C15)) >> 60);
+	if (v->n <= 8 && c->recent_code[r] && c->recent_len[r] == v->n && c->recent_k8[r] == k8) {
+		code = c->recent_code[r];
+	} else {
+		size_t idx;
+		int added;
+		if (strmap_put(&c->dict, v->s, v->n, 0, &idx, &added) != 0)
+			return -1;
+		code = (uint32_t)idx + 1;
+		if (v->n <= 8) {
+			c->recent_k8[r] = k8;
+			c->recent_len[r] = (uint8_t)v->n;
+			c->recent_code[r] = code;
+		}
+	}
+	c->cat[row] = code;
+	return 0;
+}
+
+/* The error of an enum field whose value v is not one of its values. */
+static __attribute__((noinline)) int bad_enum(const struct btable *t, const struct ent_record *rec,
+					      size_t f, struct crm_err *err)
+{
+	const struct ent_value *v = &rec->v[f];
+	return crm_err_set(err, CRM_EINVAL, "line %ld: %s: field %s: '%.*s' is not one of its values",
+			   rec->line, t->d->name, t->d->fields[f].name,
+			   v->s ? (int)(v->n > 64 ? 64 : v->n) : 0, v->s ? v->s : "");
+}
+
+/* Looks up (or adds) the customer of a record that is not held back, as
+ * ds_builder_add tells. */
+static int add_customer(struct ds_builder *b, const struct ent_record *rec,
+			const struct ent_value *ref, int is_stub, int *stub_created, uint32_t *pid)
+{
+	int added = 0;
+	int by_ref = rec->entity != CRM_CUSTOMERS;
+	if (customer_ref(b, ref->s, ref->n, strmap_number(ref->s, ref->n), 0, by_ref, pid,
+			 &added) != 0)
+		return -1;
+	if (rec->entity == CRM_CUSTOMERS) {
+		/* a customer given twice keeps its last record */
+		uint8_t st = is_stub ? CUST_STUB_RECORD : CUST_RECORD;
+		if ((b->cust_state[*pid] & CUST_LEVEL) < st)
+			b->cust_state[*pid] = (uint8_t)((b->cust_state[*pid] & ~CUST_LEVEL) | st);
+		b->cust_row[*pid] = (uint32_t)b->t[CRM_CUSTOMERS].n;
+	} else if (added && stub_created) {
+		*stub_created = 1;
+	}
+	return 0;
+}
+
+/* ds_builder_add for any record. */
+static __attribute__((noinline)) int add_general(struct ds_builder *b,
+						 const struct ent_record *rec, int is_stub,
+						 int *stub_created, struct crm_err *err)
 {
 	if (stub_created)
 		*stub_created = 0;
-	if (rec->entity < 0 || rec->entity >= CRM_N_ENTITIES)
+	if ((unsigned)rec->entity >= CRM_N_ENTITIES)
 		return crm_err_set(err, CRM_EINVAL, "line %ld: unknown entity %d",
 				   rec->line, rec->entity);
 	struct btable *t = &b->t[rec->entity];
-	const struct ent_desc *d = t->d;
-	if (t->segs && flatten(t) != 0)
-		return crm_err_set(err, CRM_ENOMEM, "line %ld: %s: out of memory building the dataset",
-				   rec->line, d->name);
-	if (t->n >= MAX_ROWS)
-		return crm_err_set(err, CRM_ERANGE, "line %ld: %s: more than %zu rows",
-				   rec->line, d->name, MAX_ROWS);
+	int rc;
+	if (t->n >= t->room && (rc = make_room(b, t, rec, err)) != CRM_OK)
+		return rc;
 
 	/* validate everything before changing anything: a rejected record
 	 * leaves the builder as it was */
 	uint32_t codes[CRM_MAX_FIELDS];
 	for (size_t k = 0; k < t->n_enums; k++) {
 		size_t f = t->enums[k];
-		const struct ent_field *fd = &d->fields[f];
 		const struct ent_value *v = &rec->v[f];
 		codes[f] = 0;
 		if (!v->set || (v->s && v->n == 0))
 			continue;
 		/* the text when there is one, else the code ingest put in i */
-		int64_t code = v->s ? ent_enum_code(fd, v->s, v->n) : v->i;
+		int64_t code = v->s ? ent_enum_code(&t->d->fields[f], v->s, v->n) : v->i;
 		if (code <= 0 || code > t->n_values[f])
-			return crm_err_set(err, CRM_EINVAL, "line %ld: %s: field %s: '%.*s' is not one of its values",
-					   rec->line, d->name, fd->name,
-					   v->s ? (int)(v->n > 64 ? 64 : v->n) : 0, v->s ? v->s : "");
+			return bad_enum(t, rec, f, err);
 		codes[f] = (uint32_t)code;
 	}
-	const struct ent_value *ref = NULL;
-	if (rec->entity == CRM_CUSTOMERS)
-		ref = &rec->v[CRM_C_CUSTOMER_ID];
-	else if (d->customer_field >= 0)
-		ref = &rec->v[d->customer_field];
+	const struct ent_value *ref = t->ref_field >= 0 ? &rec->v[t->ref_field] : NULL;
 	int has_ref = ref && ref->set && ref->n > 0;
-	if (!has_ref && (rec->entity == CRM_CUSTOMERS || d->customer_required))
+	if (!has_ref && t->ref_required)
 		return crm_err_set(err, CRM_EINVAL, "line %ld: %s: field customer_id: missing",
-				   rec->line, d->name);
+				   rec->line, t->d->name);
+
+	size_t row = t->n;
+	/* the kept fields with no storage yet get it with their first value */
+	for (size_t k = 0; k < t->n_absent; k++) {
+		if (rec->v[t->absent[k]].set) {
+			if (add_absent(t, rec, codes, row) != 0)
+				goto nomem;
+			break;
+		}
+	}
+	for (size_t k = 0; k < t->n_ops; k++) {
+		size_t f = t->ops[k].field;
+		struct bcol *c = &t->col[f];
+		const struct ent_value *v = &rec->v[f];
+		int64_t x = v->set ? v->i : CRM_NA;
+		switch (t->ops[k].kind) {
+		case OP_N32:
+			if (fits32(x))
+				c->i32[row] = (int32_t)x;
+			else if (set_wide(t, c, row, x) != 0)
+				goto nomem;
+			break;
+		case OP_T32:
+			if (fits32(x))
+				c->i32[row] = (int32_t)x;
+			else if (set_wide(t, c, row, x) != 0)
+				goto nomem;
+			if (x != CRM_NA)
+				widen_range(b, x, x);
+			break;
+		case OP_N64:
+			c->i64[row] = x;
+			break;
+		case OP_T64:
+			c->i64[row] = x;
+			if (x != CRM_NA)
+				widen_range(b, x, x);
+			break;
+		case OP_ENUM:
+			c->cat[row] = codes[f];
+			break;
+		case OP_CAT:
+			if (!(v->set && v->s && v->n > 0))
+				c->cat[row] = 0;
+			else if (set_cat(c, row, v) != 0)
+				goto nomem;
+			break;
+		default: {   /* OP_STR */
+			int has = v->set && v->s && v->n > 0;
+			if (strs_push(&c->str, has ? v->s : "", has ? v->n : 0) != 0)
+				goto nomem;
+			break;
+		}
+		}
+	}
 
 	/* a reference is held back when the caller does not ask about stubs;
 	 * otherwise, and for customers records, what is held is looked up
 	 * first, so that stubs are made in the order of the records */
-	int defer = has_ref && !stub_created && rec->entity != CRM_CUSTOMERS &&
-		    ref->n <= HOLD_KEY;
-	if (defer ? b->n_held == HOLD && resolve_one(b) != 0 : b->n_held && resolve_held(b) != 0)
-		goto nomem;
-	if (t->n == t->cap && btable_reserve(t, t->n + 1) != 0)
-		goto nomem;
-	size_t row = t->n;
-	for (size_t k = 0; k < t->n_kept; k++) {
-		size_t f = t->kept[k];
-		struct bcol *c = &t->col[f];
-		const struct ent_value *v = &rec->v[f];
-		int has;
-		if (!v->set && !c->present)
-			continue;   /* the usual field the file does not have */
-		if (c->field->type == FT_ENUM)
-			has = codes[f] != 0;
-		else if (c->kind == CRM_COL_I64)
-			has = v->set;
-		else
-			has = v->set && v->s && v->n > 0;
-		if (!c->present) {
-			if (!has)
-				continue;
-			if (bcol_materialize(c, row, t->cap) != 0)
-				goto nomem;
-		}
-		if (c->kind == CRM_COL_I64) {
-			c->i64[row] = has ? v->i : CRM_NA;
-		} else if (c->kind == CRM_COL_CAT) {
-			uint32_t code = 0;
-			if (has && c->field->type == FT_ENUM) {
-				code = codes[f];
-			} else if (has) {
-				uint64_t k8 = v->n <= 8 ? load8(v->s, v->n) : 0;
-				size_t r = (size_t)((k8 * UINT64_C(0x9E3779B97F4A7C15)) >> 60);
-				if (v->n <= 8 && c->recent_code[r] && c->recent_len[r] == v->n &&
-				    c->recent_k8[r] == k8) {
-					code = c->recent_code[r];
-				} else {
-					size_t idx;
-					int added;
-					if (strmap_put(&c->dict, v->s, v->n, 0, &idx, &added) != 0)
-						goto nomem;
-					code = (uint32_t)idx + 1;
-					if (v->n <= 8) {
-						c->recent_k8[r] = k8;
-						c->recent_len[r] = (uint8_t)v->n;
-						c->recent_code[r] = code;
-					}
-				}
-			}
-			c->cat[row] = code;
-		} else {
-			if (strs_push(&c->str, has ? v->s : "", has ? v->n : 0) != 0)
-				goto nomem;
-		}
-	}
-
-	uint32_t pid = CRM_NO_CUSTOMER;
-	if (has_ref && !defer) {
-		int added = 0;
-		int by_ref = rec->entity != CRM_CUSTOMERS;
-		if (customer_ref(b, ref->s, ref->n, strmap_number(ref->s, ref->n), 0, by_ref, &pid,
-				 &added) != 0)
+	if (has_ref && !stub_created && rec->entity != CRM_CUSTOMERS && ref->n <= HOLD_KEY) {
+		if (hold(b, &t->cust[row], ref->s, ref->n) != 0)
 			goto nomem;
-		if (rec->entity == CRM_CUSTOMERS) {
-			/* a customer given twice keeps its last record */
-			uint8_t st = is_stub ? CUST_STUB_RECORD : CUST_RECORD;
-			if ((b->cust_state[pid] & CUST_LEVEL) < st)
-				b->cust_state[pid] = (uint8_t)((b->cust_state[pid] & ~CUST_LEVEL) | st);
-			b->cust_row[pid] = (uint32_t)row;
-		} else if (added && stub_created) {
-			*stub_created = 1;
-		}
+	} else {
+		uint32_t pid = CRM_NO_CUSTOMER;
+		if (b->n_held && resolve_held(b) != 0)
+			goto nomem;
+		if (has_ref && add_customer(b, rec, ref, is_stub, stub_created, &pid) != 0)
+			goto nomem;
+		t->cust[row] = pid;
 	}
-	t->cust[row] = pid;
-	if (defer)
-		hold(b, rec->entity, row, ref->s, ref->n);
 	if (t->seq)
 		t->seq[row] = rec->seq;
-	for (size_t k = 0; k < t->n_times; k++) {
-		const struct ent_value *v = &rec->v[t->times[k]];
-		if (v->set)
-			widen_range(b, v->i, v->i);
-	}
 	t->n++;
 	return CRM_OK;
 nomem:
 	/* take back the strings this record pushed, so that the builder stays
 	 * whole and the caller may go on or free it */
-	for (size_t f = 0; f < d->n_fields; f++)
+	for (size_t f = 0; f < t->d->n_fields; f++)
 		if (t->col[f].kind == CRM_COL_STR && t->col[f].present && t->col[f].str.n > t->n)
 			t->col[f].str.n = t->n;
 	return crm_err_set(err, CRM_ENOMEM, "line %ld: %s: out of memory building the dataset",
-			   rec->line, d->name);
+			   rec->line, t->d->name);
+}
+
+/* ds_builder_add for the usual record of a large file: an event of a table
+ * whose columns with storage are numbers and enums (t->fast), with room,
+ * no new column, a customer id to hold back, values that fit. Anything else
+ * goes to add_general, which starts the record again: nothing counts
+ * before the row is held and counted. */
+int ds_builder_add(struct ds_builder *b, const struct ent_record *rec,
+		   int is_stub, int *stub_created, struct crm_err *err)
+{
+	unsigned e = (unsigned)rec->entity;
+	if (stub_created || e >= CRM_N_ENTITIES)
+		return add_general(b, rec, is_stub, stub_created, err);
+	/* (from here on, stub_created is NULL) */
+	struct btable *t = &b->t[e];
+	if (t->n >= t->fast_room)
+		return add_general(b, rec, is_stub, NULL, err);
+	/* an event (the customers table is never fast): is_stub does not count */
+	const struct ent_value *v = rec->v;
+	const struct ent_value *ref = &v[t->ref_field];
+	if (!ref->set || ref->n - 1 >= HOLD_KEY)   /* 1 .. HOLD_KEY bytes */
+		goto general;
+	const uint8_t *q = t->quiet, *q_end = q + t->n_quiet;
+	for (; q < q_end; q++)
+		if (v[*q].set)
+			goto general;
+	const struct op *op, *op_end = t->ops + t->n_ops;
+	if (t->n_enum_ops) {
+		/* the code ingest put in i, when its text is none or the value's
+		 * own (as ingest gives it), else add_general */
+		for (op = t->ops; op < op_end; op++) {
+			const struct ent_value *fv = &v[op->field];
+			if (op->kind != OP_ENUM || !fv->set)
+				continue;
+			if ((uint64_t)fv->i - 1 >= t->n_values[op->field] ||
+			    (fv->s && fv->s != t->d->fields[op->field].values[fv->i - 1]))
+				goto general;
+		}
+	}
+	/* the record is valid: its customer is held first (a value that does
+	 * not fit takes it back, for add_general to start again) */
+	size_t row = t->n;
+	if (hold(b, &t->cust[row], ref->s, ref->n) != 0)
+		return crm_err_set(err, CRM_ENOMEM, "line %ld: %s: out of memory building the dataset",
+				   rec->line, t->d->name);
+	for (op = t->ops; op < op_end; op++) {
+		const struct ent_value *fv = &v[op->field];
+		int64_t x = fv->set ? fv->i : CRM_NA;
+		switch (op->kind) {
+		case OP_N32:
+			if (!fits32(x))
+				goto unhold;
+			((int32_t *)op->data)[row] = (int32_t)x;
+			break;
+		case OP_T32:
+			if (!fits32(x))
+				goto unhold;
+			((int32_t *)op->data)[row] = (int32_t)x;
+			widen_range(b, x, x);
+			break;
+		case OP_N64:
+			((int64_t *)op->data)[row] = x;
+			break;
+		case OP_T64:
+			((int64_t *)op->data)[row] = x;
+			if (x != CRM_NA)
+				widen_range(b, x, x);
+			break;
+		default:   /* OP_ENUM, checked above */
+			((uint32_t *)op->data)[row] = fv->set ? (uint32_t)x : 0;
+			break;
+		}
+	}
+	t->n = row + 1;
+	return CRM_OK;
+unhold:
+	b->n_held--;   /* the newest, this record's */
+general:
+	return add_general(b, rec, 0, NULL, err);
 }
 
 /* ------------------------------------------------------------- merging */
 
 /* Appends src's rows of column f after dst's n0 rows (dst has room for n0 +
- * n1). On failure dst's rows n0.. are not valid. */
+ * n1). On failure dst's rows n0.. are not valid. The table's plan is then
+ * out of date. */
 static int bcol_append(struct bcol *dc, struct bcol *sc, size_t n0, size_t n1, size_t cap)
 {
 	if (!sc->present) {
 		if (!dc->present)
 			return 0;
 		for (size_t i = n0; i < n0 + n1; i++) {
-			if (dc->kind == CRM_COL_I64)
+			if (dc->kind == CRM_COL_I64 && dc->i32)
+				dc->i32[i] = NA32;
+			else if (dc->kind == CRM_COL_I64)
 				dc->i64[i] = CRM_NA;
 			else if (dc->kind == CRM_COL_CAT)
 				dc->cat[i] = 0;
@@ -824,7 +1218,17 @@ static int bcol_append(struct bcol *dc, struct bcol *sc, size_t n0, size_t n1, s
 	if (!dc->present && bcol_materialize(dc, n0, cap) != 0)
 		return -1;
 	if (dc->kind == CRM_COL_I64) {
-		memcpy(dc->i64 + n0, sc->i64, n1 * sizeof *sc->i64);
+		if (dc->i32 && sc->i32) {
+			memcpy(dc->i32 + n0, sc->i32, n1 * sizeof *sc->i32);
+			return 0;
+		}
+		if (dc->i32 && bcol_widen(dc, n0, cap) != 0)
+			return -1;
+		if (sc->i64)
+			memcpy(dc->i64 + n0, sc->i64, n1 * sizeof *sc->i64);
+		else
+			for (size_t i = 0; i < n1; i++)
+				dc->i64[n0 + i] = bcol_i64(sc, i);
 	} else if (dc->kind == CRM_COL_CAT && dc->field->type == FT_ENUM) {
 		memcpy(dc->cat + n0, sc->cat, n1 * sizeof *sc->cat);
 	} else if (dc->kind == CRM_COL_CAT) {
@@ -864,6 +1268,7 @@ static int bcol_append(struct bcol *dc, struct bcol *sc, size_t n0, size_t n1, s
 static int append_rows(struct btable *dt, struct btable *st, const uint32_t *pid_of)
 {
 	size_t n0 = dt->n, n1 = st->n;
+	dt->room = dt->fast_room = 0;   /* plan again */
 	for (size_t f = 0; f < dt->d->n_fields; f++) {
 		if (dt->col[f].kind == CRM_COL_NONE)
 			continue;
@@ -931,6 +1336,32 @@ static int table_simple(const struct btable *t)
 	return 1;
 }
 
+/* Finds or adds src's customer p (strmap_number v of its id) in dst: *pid
+ * is its id in dst; a stub is counted when src knew it only by reference
+ * and dst did not know it. */
+static inline __attribute__((always_inline)) int
+merge_customer(struct ds_builder *dst, const struct ds_builder *src, uint32_t p, int64_t v,
+	       uint32_t *pid, int64_t *n_stubs)
+{
+	const struct cmap *m = &dst->cust;
+	if ((uint64_t)v < m->n_values && m->by_value[v]) {
+		*pid = m->by_value[v] - 1;   /* known to dst */
+		return 0;
+	}
+	size_t len;
+	const char *k = strs_get(&src->cust.keys, p, &len);
+	int added = 1;
+	int by_ref = (src->cust_state[p] & CUST_BY_REF) != 0;
+	if ((uint64_t)v < m->n_values) {
+		if (customer_number(dst, (uint64_t)v, len, by_ref, pid) != 0)
+			return -1;
+	} else if (customer_ref(dst, k, len, v, 0, by_ref, pid, &added) != 0) {
+		return -1;
+	}
+	*n_stubs += added && by_ref;
+	return 0;
+}
+
 int ds_builder_merge(struct ds_builder *dst, struct ds_builder *src,
 		     int64_t *stubs, struct crm_err *err)
 {
@@ -947,14 +1378,24 @@ int ds_builder_merge(struct ds_builder *dst, struct ds_builder *src,
 	if (!map || resolve_held(dst) != 0 || resolve_held(src) != 0)
 		goto done;
 	uint32_t *pid_of = map->id;
-	for (size_t p = 0; p < src->cust.n; p++) {
-		size_t len;
-		const char *k = strs_get(&src->cust.keys, p, &len);
-		int added;
-		int by_ref = (src->cust_state[p] & CUST_BY_REF) != 0;
-		if (customer_ref(dst, k, len, strmap_number(k, len), 0, by_ref, &pid_of[p], &added) != 0)
+	/* src's customers in dst: those of its array part by value, so that
+	 * dst's array part is read in order too, then those of its hash part */
+	const struct cmap *sm = &src->cust;
+	for (size_t v = 0; v < sm->n_values; v++) {
+		if (!sm->by_value[v])
+			continue;
+		uint32_t p = sm->by_value[v] - 1;
+		if (merge_customer(dst, src, p, (int64_t)v, &pid_of[p], &n_stubs) != 0)
 			goto done;
-		n_stubs += added && by_ref;
+	}
+	for (size_t i = 0; i < sm->cap; i++) {
+		if (!sm->slots[i].tag)
+			continue;
+		uint32_t p = sm->slots[i].pid;
+		size_t len;
+		const char *k = strs_get(&sm->keys, p, &len);
+		if (merge_customer(dst, src, p, strmap_number(k, len), &pid_of[p], &n_stubs) != 0)
+			goto done;
 	}
 	for (int e = 0; e < CRM_N_ENTITIES; e++) {
 		struct btable *dt = &dst->t[e], *st = &src->t[e];
@@ -979,6 +1420,7 @@ int ds_builder_merge(struct ds_builder *dst, struct ds_builder *src,
 			while (*tail)
 				tail = &(*tail)->next;
 			*tail = sg;
+			dt->room = dt->fast_room = 0;   /* adding a record copies the segments in */
 			kept = 1;
 			continue;
 		}
@@ -998,7 +1440,7 @@ int ds_builder_merge(struct ds_builder *dst, struct ds_builder *src,
 			}
 		}
 	}
-	widen_range(dst, src->first_at, src->last_at);
+	widen_range(dst, src->lo_at, src->hi_at);
 	if (stubs)
 		*stubs = n_stubs;
 	rc = CRM_OK;
@@ -1262,6 +1704,87 @@ done:
 	return rc;
 }
 
+/* Blocks freed while the dataset is laid out, kept to become the next
+ * output columns: pages the process has written are much cheaper to write
+ * again than fresh ones (a page fault and the kernel's zeroing each), and
+ * glibc gives large blocks back to the kernel when they are freed. Growing
+ * such a block with realloc moves its pages, not its bytes (mremap). The
+ * builder's columns die as the dataset's are made, so most of the output
+ * can live in memory written before. */
+#define BIN_MAX 8
+/* Blocks smaller than this are not worth keeping or taking: malloc's own
+ * heap reuses them. */
+#define BIN_MIN ((size_t)1 << 20)
+
+struct bin {
+	void *p[BIN_MAX];
+	size_t used[BIN_MAX];      /* bytes written in block i */
+	size_t n;
+};
+
+/* Puts block p (may be NULL), of which `used` bytes were written, in the
+ * bin; when the bin is full, the least written block is freed. */
+static void bin_put(struct bin *bin, void *p, size_t used)
+{
+	if (!p)
+		return;
+	if (used < BIN_MIN) {
+		free(p);
+		return;
+	}
+	if (bin->n < BIN_MAX) {
+		bin->p[bin->n] = p;
+		bin->used[bin->n++] = used;
+		return;
+	}
+	size_t least = 0;
+	for (size_t i = 1; i < bin->n; i++)
+		if (bin->used[i] < bin->used[least])
+			least = i;
+	if (bin->used[least] >= used) {
+		free(p);
+		return;
+	}
+	free(bin->p[least]);
+	bin->p[least] = p;
+	bin->used[least] = used;
+}
+
+/* A block of `bytes` (the caller's, freed with free; its contents are not
+ * defined): the least written block of the bin that was written as far
+ * (resized to bytes), else the most written one (grown), else a new one.
+ * NULL when out of memory (the bin is as it was). */
+static void *bin_take(struct bin *bin, size_t bytes)
+{
+	size_t size = bytes ? bytes : 1, pick = bin->n;
+	for (size_t i = 0; i < bin->n && bytes >= BIN_MIN; i++) {
+		int fits = bin->used[i] >= bytes;
+		if (pick == bin->n)
+			pick = i;
+		else if (bin->used[pick] >= bytes)   /* the smallest that fits */
+			pick = fits && bin->used[i] < bin->used[pick] ? i : pick;
+		else                                 /* one that fits, or the largest */
+			pick = fits || bin->used[i] > bin->used[pick] ? i : pick;
+	}
+	if (pick == bin->n)
+		return advise_huge(malloc(size), bytes);
+	void *p = realloc(bin->p[pick], size);
+	if (!p)
+		return NULL;
+	bin->n--;
+	bin->p[pick] = bin->p[bin->n];
+	bin->used[pick] = bin->used[bin->n];
+	return advise_huge(p, bytes);
+}
+
+/* Frees the blocks left in the bin. */
+static void bin_free(struct bin *bin)
+{
+	for (size_t i = 0; i < bin->n; i++)
+		free(bin->p[i]);
+	bin->n = 0;
+}
+
 /* How far ahead the gathers prefetch: their reads are at random rows. */
 #define AHEAD 16
 
@@ -1296,9 +1819,9 @@ static int missing_col(int kind, size_t n, struct crm_column *out)
 }
 
 /* Moves string column c into out in the row order src (n_out rows; NO_ROW
- * gives an empty string) and releases c's storage. */
+ * gives an empty string; memory from the bin) and releases c's storage. */
 static int gather_str(struct bcol *c, const uint32_t *src, size_t n_out,
-		      struct crm_column *out)
+		      struct bin *bin, struct crm_column *out)
 {
 	const uint64_t *off = c->str.off;
 	const char *bytes = c->str.bytes;
@@ -1307,8 +1830,10 @@ static int gather_str(struct bcol *c, const uint32_t *src, size_t n_out,
 	for (size_t i = 0; i < n_out; i++)
 		total += src[i] == NO_ROW ? 1 : (size_t)(off[src[i] + 1] - off[src[i]]);
 	struct crm_strings *s = &out->str;
-	s->bytes = malloc(total ? total : 1);
-	s->off = xmallocn(n_out + 1, sizeof *s->off);
+	if (n_out + 1 > SIZE_MAX / sizeof *s->off)
+		return -1;
+	s->bytes = bin_take(bin, total ? total : 1);
+	s->off = bin_take(bin, (n_out + 1) * sizeof *s->off);
 	if (!s->bytes || !s->off)
 		return -1;
 	s->cap_bytes = total ? total : 1;
@@ -1356,8 +1881,9 @@ static int cmp_rows_key(const struct btable *t, uint32_t x, uint32_t y)
 			if (c->cat[x] != c->cat[y])
 				return c->cat[x] < c->cat[y] ? -1 : 1;
 		} else if (c->kind == CRM_COL_I64) {
-			if (c->i64[x] != c->i64[y])
-				return c->i64[x] < c->i64[y] ? -1 : 1;
+			int64_t vx = bcol_i64(c, x), vy = bcol_i64(c, y);
+			if (vx != vy)
+				return vx < vy ? -1 : 1;
 		}
 	}
 	if (t->seq && t->seq[x] != t->seq[y])
@@ -1379,14 +1905,15 @@ static int cmp_trow(const void *a, const void *b, void *ctx)
 	return cmp_rows_key(ctx, x->row, y->row);
 }
 
-/* Sorts perm[0..n) (rows of one customer) by (time, key). tmp holds n. */
-static void sort_range(const struct btable *t, const int64_t *time, uint32_t *perm,
+/* Sorts perm[0..n) (rows of one customer) by (time, key); time is the
+ * table's time column, NULL when it has none. tmp holds n. */
+static void sort_range(const struct btable *t, const struct bcol *time, uint32_t *perm,
 		       size_t n, struct trow *tmp)
 {
 	if (n < 2)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		tmp[i].t = time ? time[perm[i]] : 0;
+		tmp[i].t = time ? bcol_i64(time, perm[i]) : 0;
 		tmp[i].row = perm[i];
 	}
 	/* most input comes in time order: then there is nothing to do */
@@ -1414,33 +1941,39 @@ static void sort_range(const struct btable *t, const int64_t *time, uint32_t *pe
 
 /* ----------------------------------------------- laying out an event table */
 
-/* A column scattered into its place while the rows are placed. */
+/* A number or category column moved into the output (by pos or by perm). */
 struct scol {
 	int kind;                  /* CRM_COL_I64 or CRM_COL_CAT */
-	const void *src;           /* the builder's values, by builder row */
+	int narrow;                /* CRM_COL_I64: src holds int32 (NA32: CRM_NA) */
+	const void *src;           /* the builder's values, by builder row; NULL:
+	                              missing in this source */
 	void *dst;                 /* the output's, by output row */
 };
 
 /* One part of a table's layout, run on a thread of its own. The steps:
  * count the rows of each customer in a part of the rows of one source (the
- * table, or one of its segments); place those rows (perm, and the scattered
- * columns); put the rows of a part of the customers in order; fill the
- * customer column of a part of the customers. */
+ * table, or one of its segments); place those rows (each row's output row
+ * in place of its customer, and perm); scatter a column of those rows to
+ * their output rows; put the rows of a part of the customers in order;
+ * gather a column by perm for a part of the customers; fill the customer
+ * column of a part of the customers. */
 struct part {
-	struct btable *rows;       /* count, place: the source of the rows */
+	struct btable *rows;       /* count, place, scatter: the source of the rows */
 	const uint32_t *pid_of;    /* count: its provisional ids -> the builder's, or NULL */
 	const struct btable *bt;   /* order: the table (for its keys) */
-	size_t lo, hi;             /* rows (count, place) or buckets (order, fill) */
+	size_t lo, hi;             /* rows (count, place, scatter) or buckets (order,
+	                              gather, fill) */
 	size_t n_customers;        /* bucket and count index n_customers: no customer */
 	uint32_t *cnt;             /* count, place: this part's counts by provisional
 	                              id, then its next output row */
 	uint32_t *perm;            /* output row -> builder row, or NULL */
-	struct scol scol[CRM_MAX_FIELDS]; /* place, order: the scattered columns,
-	                              src those of `rows` (NULL: missing there) */
-	size_t n_scol;
-	const uint64_t *start;     /* order, fill: n_customers + 2 bucket starts */
-	const int64_t *time;       /* order: the builder's time column, or NULL */
-	const int64_t *out_time;   /* order: the output's time column, or NULL */
+	struct scol col;           /* scatter, gather: the column moved (src that of
+	                              `rows` for scatter, of the table for gather) */
+	const struct scol *outs;   /* order without perm: the output columns */
+	size_t n_outs;
+	const uint64_t *start;     /* order, gather, fill: n_customers + 2 bucket starts */
+	const struct bcol *time;   /* order with perm: the builder's time column, or NULL */
+	int64_t *out_time;         /* order: the output's time column, or NULL */
 	uint32_t *customer;        /* fill: the output customer column */
 	int rc;                    /* order: 0, or -1 when out of memory */
 };
@@ -1462,39 +1995,91 @@ static void *count_part(void *arg)
 	return NULL;
 }
 
-/* Copies row i of the scattered columns' sources to output row j. */
-static void scatter_row(const struct scol *scol, size_t n_scol, size_t i, size_t j)
-{
-	for (size_t k = 0; k < n_scol; k++) {
-		if (scol[k].kind == CRM_COL_I64)
-			((int64_t *)scol[k].dst)[j] =
-				scol[k].src ? ((const int64_t *)scol[k].src)[i] : CRM_NA;
-		else
-			((uint32_t *)scol[k].dst)[j] =
-				scol[k].src ? ((const uint32_t *)scol[k].src)[i] : 0;
-	}
-}
-
+/* Gives each row its output row, in place of its customer in the source's
+ * customer column (for scatter_part), and perm. */
 static void *place_part(void *arg)
 {
 	struct part *p = arg;
-	const uint32_t *cust = p->rows->cust;
+	uint32_t *cust = p->rows->cust;
 	for (size_t i = p->lo; i < p->hi; i++) {
-		/* the rows land at random: fetch the counts and the lines
-		 * written a few rows ahead (a repeat customer's next row is one
-		 * place on, on the same line or the next) */
-		if (i + 2 * AHEAD < p->hi)
-			__builtin_prefetch(&p->cnt[cust[i + 2 * AHEAD]], 1);
-		if (i + AHEAD < p->hi) {
-			uint32_t ja = p->cnt[cust[i + AHEAD]];
-			for (size_t k = 0; k < p->n_scol; k++)
-				__builtin_prefetch((const char *)p->scol[k].dst +
-						   (size_t)ja * (p->scol[k].kind == CRM_COL_I64 ? 8 : 4), 1);
-		}
+		/* the counts are read at random: fetch them a few rows ahead */
+		if (i + AHEAD < p->hi)
+			__builtin_prefetch(&p->cnt[cust[i + AHEAD]], 1);
 		uint32_t j = p->cnt[cust[i]]++;
+		cust[i] = j;
 		if (p->perm)
 			p->perm[j] = (uint32_t)i;
-		scatter_row(p->scol, p->n_scol, i, j);
+	}
+	return NULL;
+}
+
+/* Copies the part's rows of one column to their output rows. The rows land
+ * at random (a repeat customer's next row one place on): the lines written
+ * are fetched a few rows ahead. */
+static void *scatter_part(void *arg)
+{
+	const struct part *p = arg;
+	const uint32_t *pos = p->rows->cust;
+	const struct scol *sc = &p->col;
+	size_t lo = p->lo, hi = p->hi, ahead = hi > AHEAD ? hi - AHEAD : 0;
+	if (sc->kind == CRM_COL_I64) {
+		int64_t *dst = sc->dst;
+		const int32_t *s32 = sc->narrow ? sc->src : NULL;
+		const int64_t *s64 = sc->narrow ? NULL : sc->src;
+		for (size_t i = lo; i < hi; i++) {
+			if (i < ahead)
+				__builtin_prefetch(&dst[pos[i + AHEAD]], 1);
+			if (s32)
+				dst[pos[i]] = s32[i] == NA32 ? CRM_NA : s32[i];
+			else
+				dst[pos[i]] = s64 ? s64[i] : CRM_NA;
+		}
+	} else {
+		uint32_t *dst = sc->dst;
+		const uint32_t *src = sc->src;
+		for (size_t i = lo; i < hi; i++) {
+			if (i < ahead)
+				__builtin_prefetch(&dst[pos[i + AHEAD]], 1);
+			dst[pos[i]] = src ? src[i] : 0;
+		}
+	}
+	return NULL;
+}
+
+/* Fills the output rows of the part's customers of one column from the
+ * builder rows perm names. */
+static void *gather_part(void *arg)
+{
+	const struct part *p = arg;
+	const uint32_t *perm = p->perm;
+	const struct scol *sc = &p->col;
+	size_t lo = (size_t)p->start[p->lo], hi = (size_t)p->start[p->hi];
+	size_t ahead = hi > AHEAD ? hi - AHEAD : 0;
+	if (sc->kind == CRM_COL_I64) {
+		int64_t *dst = sc->dst;
+		const int32_t *s32 = sc->narrow ? sc->src : NULL;
+		const int64_t *s64 = sc->narrow ? NULL : sc->src;
+		for (size_t j = lo; j < hi; j++) {
+			if (s32) {
+				if (j < ahead)
+					__builtin_prefetch(&s32[perm[j + AHEAD]]);
+				dst[j] = s32[perm[j]] == NA32 ? CRM_NA : s32[perm[j]];
+			} else if (s64) {
+				if (j < ahead)
+					__builtin_prefetch(&s64[perm[j + AHEAD]]);
+				dst[j] = s64[perm[j]];
+			} else {
+				dst[j] = CRM_NA;
+			}
+		}
+	} else {
+		uint32_t *dst = sc->dst;
+		const uint32_t *src = sc->src;
+		for (size_t j = lo; j < hi; j++) {
+			if (src && j < ahead)
+				__builtin_prefetch(&src[perm[j + AHEAD]]);
+			dst[j] = src ? src[perm[j]] : 0;
+		}
 	}
 	return NULL;
 }
@@ -1508,7 +2093,7 @@ static int cmp_trow_pos(const void *a, const void *b, void *ctx)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* Sorts output rows lo..lo+n of the scattered columns by (time, position):
+/* Sorts output rows lo..lo+n of the output columns by (time, position):
  * without key fields, the position (arrival order, the placing being stable)
  * breaks ties. tmp and scratch hold n. */
 static void sort_placed(const struct part *p, size_t lo, size_t n, struct trow *tmp,
@@ -1519,8 +2104,8 @@ static void sort_placed(const struct part *p, size_t lo, size_t n, struct trow *
 		tmp[i].row = (uint32_t)i;
 	}
 	qsort_r(tmp, n, sizeof *tmp, cmp_trow_pos, NULL);
-	for (size_t k = 0; k < p->n_scol; k++) {
-		const struct scol *sc = &p->scol[k];
+	for (size_t k = 0; k < p->n_outs; k++) {
+		const struct scol *sc = &p->outs[k];
 		if (sc->kind == CRM_COL_I64) {
 			int64_t *v = (int64_t *)sc->dst + lo;
 			for (size_t i = 0; i < n; i++)
@@ -1536,9 +2121,10 @@ static void sort_placed(const struct part *p, size_t lo, size_t n, struct trow *
 }
 
 /* Puts the rows of each customer (bucket) of the part in (time, key) order.
- * With the time column placed, most ranges are seen to be in order by
- * reading it straight through; the others are sorted and placed again:
- * through perm when there are key fields to compare, else in place. */
+ * With the time column laid out, most ranges are seen to be in order by
+ * reading it straight through; the others are sorted: through perm when
+ * there are key fields to compare (and their times laid out again), else
+ * the output columns in place. */
 static void *order_part(void *arg)
 {
 	struct part *p = arg;
@@ -1579,8 +2165,9 @@ static void *order_part(void *arg)
 			continue;
 		}
 		sort_range(bt, p->time, p->perm + lo, n, tmp);
-		for (size_t j = lo; j < lo + n; j++)
-			scatter_row(p->scol, p->n_scol, p->perm[j], j);
+		if (p->out_time)
+			for (size_t j = lo; j < lo + n; j++)
+				p->out_time[j] = bcol_i64(p->time, p->perm[j]);
 	}
 	free(tmp);
 	free(scratch);
@@ -1641,13 +2228,62 @@ static int finish_empty(struct btable *bt, size_t n_customers, struct crm_table 
 	return 0;
 }
 
+/* Gives the storage of number or category column f of every source of bt
+ * to the bin. */
+static void release_column(struct btable *bt, size_t f, struct bin *bin)
+{
+	struct segment *sg = NULL;
+	for (struct btable *t = bt; t; sg = sg ? sg->next : bt->segs, t = sg ? &sg->t : NULL) {
+		struct bcol *c = &t->col[f];
+		bin_put(bin, c->i64, t->n * sizeof *c->i64);
+		bin_put(bin, c->i32, t->n * sizeof *c->i32);
+		bin_put(bin, c->cat, t->n * sizeof *c->cat);
+		c->i64 = NULL;
+		c->i32 = NULL;
+		c->cat = NULL;
+	}
+}
+
+/* Moves number or category column f of the sources of bt into its output
+ * column (n rows, memory from the bin): scattered to the rows' output rows
+ * (parts over the sources), or gathered by perm (parts over the customers;
+ * one source). release: the sources' storage then goes to the bin. */
+static int move_column(struct btable *bt, size_t f, size_t n, struct part *parts,
+		       size_t n_parts, int by_perm, int release, struct bin *bin,
+		       struct crm_table *out)
+{
+	struct bcol *c = &bt->col[f];
+	size_t size = c->kind == CRM_COL_I64 ? sizeof(int64_t) : sizeof(uint32_t);
+	void *dst = n <= SIZE_MAX / size ? bin_take(bin, n * size) : NULL;
+	if (!dst)
+		return -1;
+	out->col[f].kind = c->kind;
+	if (c->kind == CRM_COL_I64)
+		out->col[f].i64 = dst;
+	else
+		out->col[f].cat = dst;
+	for (size_t j = 0; j < n_parts; j++) {
+		const struct bcol *sc = by_perm ? c : &parts[j].rows->col[f];
+		struct scol *m = &parts[j].col;
+		m->kind = c->kind;
+		m->narrow = sc->i32 != NULL;
+		m->src = !sc->present ? NULL : c->kind == CRM_COL_CAT ? (const void *)sc->cat :
+			 sc->i32 ? (const void *)sc->i32 : (const void *)sc->i64;
+		m->dst = dst;
+	}
+	run_jobs(by_perm ? gather_part : scatter_part, parts, sizeof parts[0], n_parts);
+	if (release)
+		release_column(bt, f, bin);
+	return 0;
+}
+
 /* Sorts event table bt (its rows, then its segments') into out: customers
  * (in the order `order` gives their provisional ids), then time, then key,
  * on k threads. A counting sort by customer places the rows (stably: in
- * arrival order within a customer) and scatters the number and category
- * columns as it goes. */
+ * arrival order within a customer); the number and category columns are
+ * then moved one at a time, each into the memory of those moved before. */
 static int finish_events(struct btable *bt, const uint32_t *order, size_t n_customers,
-			 size_t k, struct crm_table *out)
+			 size_t k, struct bin *bin, struct crm_table *out)
 {
 	size_t nb = n_customers + 1;   /* buckets: customers, then none */
 	const struct ent_desc *d = bt->d;
@@ -1655,6 +2291,8 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 	size_t cut[MAX_THREADS + 1], n_parts = 0;
 	uint32_t *cnt = NULL, *perm = NULL;
 	uint64_t *start = NULL;
+	struct scol outs[CRM_MAX_FIELDS];
+	size_t moved[CRM_MAX_FIELDS], n_moved = 0;
 	int rc = -1;
 
 	/* which builder row each output row came from is needed for text
@@ -1709,51 +2347,36 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 		}
 	}
 
-	/* the columns scattered: numbers and categories that have values in
-	 * some source */
-	size_t n_scol = 0;
-	for (size_t f = 0; f < d->n_fields; f++) {
+	/* the columns moved: numbers and categories that have values in some
+	 * source; the time column first */
+	int tf = d->time_field;
+	for (size_t g = 0; g < d->n_fields + 1; g++) {
+		size_t f = g == 0 ? (size_t)tf : g - 1;
+		if ((g == 0 && tf < 0) || (g > 0 && (int)f == tf))
+			continue;
 		struct bcol *c = &bt->col[f];
 		if (c->kind != CRM_COL_I64 && c->kind != CRM_COL_CAT)
 			continue;
 		int present = c->present;
-		for (const struct segment *g = bt->segs; g; g = g->next)
-			present |= g->t.col[f].present;
-		if (!present)
-			continue;
-		size_t size = c->kind == CRM_COL_I64 ? sizeof(int64_t) : sizeof(uint32_t);
-		void *dst = advise_huge(xmallocn(n, size), n * size);
-		if (!dst)
-			goto done;
-		out->col[f].kind = c->kind;
-		if (c->kind == CRM_COL_I64)
-			out->col[f].i64 = dst;
-		else
-			out->col[f].cat = dst;
-		for (size_t j = 0; j < n_parts; j++) {
-			const struct bcol *rc_col = &parts[j].rows->col[f];
-			struct scol *sc = &parts[j].scol[n_scol];
-			sc->kind = c->kind;
-			sc->src = !rc_col->present ? NULL : c->kind == CRM_COL_I64 ?
-				(const void *)rc_col->i64 : (const void *)rc_col->cat;
-			sc->dst = dst;
-			parts[j].n_scol = n_scol + 1;
-		}
-		n_scol++;
+		for (const struct segment *h = bt->segs; h; h = h->next)
+			present |= h->t.col[f].present;
+		if (present)
+			moved[n_moved++] = f;
 	}
+	int with_time = tf >= 0 && n_moved > 0 && moved[0] == (size_t)tf &&
+			bt->col[tf].kind == CRM_COL_I64;
 
 	/* count the rows of each customer in each part; turn the counts into
 	 * each part's first output row, customers in `order`, parts in file
 	 * order; place */
-	cnt = xmallocn(n_parts * nb, sizeof *cnt);
-	start = xmallocn(nb + 1, sizeof *start);
-	perm = need_perm ? xmallocn(n, sizeof *perm) : NULL;
+	if (n_parts * nb > SIZE_MAX / sizeof *start || n > SIZE_MAX / sizeof *perm)
+		goto done;
+	start = bin_take(bin, (nb + 1) * sizeof *start);
+	cnt = bin_take(bin, n_parts * nb * sizeof *cnt);
+	perm = need_perm ? bin_take(bin, n * sizeof *perm) : NULL;
 	if (!cnt || !start || (need_perm && !perm))
 		goto done;
-	advise_huge(perm, n * sizeof *perm);
-	advise_huge(start, (nb + 1) * sizeof *start);
-	memset(advise_huge(cnt, n_parts * nb * sizeof *cnt), 0,
-	       n_parts * nb * sizeof *cnt);   /* not calloc: see cmap_regrow */
+	memset(cnt, 0, n_parts * nb * sizeof *cnt);   /* not calloc: see cmap_regrow */
 	for (size_t j = 0; j < n_parts; j++) {
 		parts[j].cnt = cnt + j * nb;
 		parts[j].perm = perm;
@@ -1773,29 +2396,60 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 	start[nb] = pos;
 	run_jobs(place_part, parts, sizeof parts[0], n_parts);
 	crm_trace("layout: place_part");
-	free(cnt);
+	bin_put(bin, cnt, n_parts * nb * sizeof *cnt);
 	cnt = NULL;
 
-	/* order within each customer, on k parts of the customers */
+	/* without perm, scatter each column, then order the rows of each
+	 * customer; with perm, lay out the times, order perm, then gather
+	 * each other column in that order */
+	size_t first = 0;
+	if (!perm) {
+		for (size_t i = 0; i < n_moved; i++)
+			if (move_column(bt, moved[i], n, parts, n_parts, 0, 1, bin, out) != 0)
+				goto done;
+		first = n_moved;
+		crm_trace("layout: scatter_part");
+	}
+	/* from here, parts are parts of the customers */
 	cut_buckets(start, nb, k, cut);
-	const struct bcol *tc = d->time_field >= 0 ? &bt->col[d->time_field] : NULL;
-	int with_time = tc && tc->kind == CRM_COL_I64 && out->col[d->time_field].i64;
 	for (size_t j = 0; j < k; j++) {
-		parts[j].lo = cut[j];
-		parts[j].hi = cut[j + 1];
-		parts[j].start = start;
-		parts[j].time = with_time && tc->present ? tc->i64 : NULL;
-		parts[j].out_time = with_time ? out->col[d->time_field].i64 : NULL;
-		/* with perm, rows are placed again from the table itself */
-		if (perm && j > 0)
-			memcpy(parts[j].scol, parts[0].scol, sizeof parts[j].scol);
-		parts[j].n_scol = n_scol;
+		struct part *p = &parts[j];
+		p->lo = cut[j];
+		p->hi = cut[j + 1];
+		p->start = start;
+		p->perm = perm;
+		p->time = NULL;
+		p->out_time = NULL;
+	}
+	if (perm && with_time) {
+		if (move_column(bt, (size_t)tf, n, parts, k, 1, 0, bin, out) != 0)
+			goto done;
+		first = 1;
+	}
+	for (size_t i = 0; i < n_moved; i++) {
+		outs[i].kind = bt->col[moved[i]].kind;
+		outs[i].dst = outs[i].kind == CRM_COL_I64 ? (void *)out->col[moved[i]].i64 :
+			      (void *)out->col[moved[i]].cat;
+	}
+	for (size_t j = 0; j < k; j++) {
+		struct part *p = &parts[j];
+		p->outs = outs;
+		p->n_outs = perm ? 0 : n_moved;
+		p->time = perm && with_time ? &bt->col[tf] : NULL;
+		p->out_time = with_time ? out->col[tf].i64 : NULL;
 	}
 	run_jobs(order_part, parts, sizeof parts[0], k);
 	crm_trace("layout: order_part");
 	for (size_t j = 0; j < k; j++)
 		if (parts[j].rc != 0)
 			goto done;
+	if (perm && with_time)
+		release_column(bt, (size_t)tf, bin);
+	for (size_t i = first; i < n_moved; i++)
+		if (move_column(bt, moved[i], n, parts, k, 1, 1, bin, out) != 0)
+			goto done;
+	if (perm)
+		crm_trace("layout: gather_part");
 
 	/* the rest: text gathered in the final order, columns without values */
 	for (size_t f = 0; f < d->n_fields; f++) {
@@ -1810,21 +2464,25 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 			if (missing_col(c->kind, n, &out->col[f]) != 0)
 				goto done;
 		} else if (c->kind == CRM_COL_STR) {
-			if (gather_str(c, perm, n, &out->col[f]) != 0)
+			if (gather_str(c, perm, n, bin, &out->col[f]) != 0)
 				goto done;
 		}
 	}
-	free(perm);
+	bin_put(bin, perm, n * sizeof *perm);
 	perm = NULL;
 	for (size_t f = 0; f < d->n_fields; f++)
 		bcol_fini(&bt->col[f]);
 
-	/* the customer of each row, from the bucket starts, into the
-	 * builder's customer column, which is no longer needed */
-	out->customer = realloc(bt->cust, n * sizeof *out->customer);
+	/* the customer of each row, from the bucket starts, in the memory of
+	 * the builder's customer columns, which are no longer needed */
+	struct segment *g = NULL;
+	for (struct btable *t = bt; t; g = g ? g->next : bt->segs, t = g ? &g->t : NULL) {
+		bin_put(bin, t->cust, t->n * sizeof *t->cust);
+		t->cust = NULL;
+	}
+	out->customer = bin_take(bin, n * sizeof *out->customer);
 	if (!out->customer)
 		goto done;
-	bt->cust = NULL;
 	for (size_t j = 0; j < k; j++)
 		parts[j].customer = out->customer;
 	run_jobs(fill_part, parts, sizeof parts[0], k);
@@ -1846,22 +2504,24 @@ done:
 /* Moves column c of the customers table into out in the row order src
  * (n_out rows, NO_ROW: missing) and releases c's storage. */
 static int gather_rows(struct bcol *c, const uint32_t *src, size_t n_out,
-		       struct crm_column *out)
+		       struct bin *bin, struct crm_column *out)
 {
 	if (!c->present)
 		return missing_col(c->kind, n_out, out);
 	if (c->kind == CRM_COL_STR)
-		return gather_str(c, src, n_out, out);
+		return gather_str(c, src, n_out, bin, out);
 	out->kind = c->kind;
+	if (n_out > SIZE_MAX / sizeof(int64_t))
+		return -1;
 	if (c->kind == CRM_COL_I64) {
-		int64_t *v = xmallocn(n_out ? n_out : 1, sizeof *v);
+		int64_t *v = bin_take(bin, (n_out ? n_out : 1) * sizeof *v);
 		if (!v)
 			return -1;
 		for (size_t i = 0; i < n_out; i++)
-			v[i] = src[i] == NO_ROW ? CRM_NA : c->i64[src[i]];
+			v[i] = src[i] == NO_ROW ? CRM_NA : bcol_i64(c, src[i]);
 		out->i64 = v;
 	} else {
-		uint32_t *v = xmallocn(n_out ? n_out : 1, sizeof *v);
+		uint32_t *v = bin_take(bin, (n_out ? n_out : 1) * sizeof *v);
 		if (!v)
 			return -1;
 		for (size_t i = 0; i < n_out; i++)
@@ -1873,19 +2533,22 @@ static int gather_rows(struct bcol *c, const uint32_t *src, size_t n_out,
 }
 
 /* Lays out the customers table: row c is dense customer c. */
-static int finish_customers(struct ds_builder *b, const uint32_t *order,
+static int finish_customers(struct ds_builder *b, const uint32_t *order, struct bin *bin,
 			    struct crm_dataset *ds)
 {
 	size_t n = ds->n_customers;
 	struct btable *bt = &b->t[CRM_CUSTOMERS];
 	struct crm_table *out = &ds->t[CRM_CUSTOMERS];
-	uint32_t *src = xmallocn(n ? n : 1, sizeof *src);
+	uint32_t *src = NULL;
 	struct bcol ids;
 	int rc = -1;
 	memset(&ids, 0, sizeof ids);
 	out->n = n;
-	out->customer = xmallocn(n ? n : 1, sizeof *out->customer);
-	ds->is_stub = malloc(n ? n : 1);
+	if (n > SIZE_MAX / sizeof *src)
+		goto done;
+	src = bin_take(bin, (n ? n : 1) * sizeof *src);
+	out->customer = bin_take(bin, (n ? n : 1) * sizeof *out->customer);
+	ds->is_stub = bin_take(bin, n ? n : 1);
 	if (!src || !out->customer || !ds->is_stub)
 		goto done;
 	for (size_t c = 0; c < n; c++) {
@@ -1899,13 +2562,13 @@ static int finish_customers(struct ds_builder *b, const uint32_t *order,
 	ids.present = 1;
 	ids.str = b->cust.keys;
 	strs_init(&b->cust.keys);
-	if (gather_str(&ids, order, n, &out->col[CRM_C_CUSTOMER_ID]) != 0)
+	if (gather_str(&ids, order, n, bin, &out->col[CRM_C_CUSTOMER_ID]) != 0)
 		goto done;
 	for (size_t f = 0; f < bt->d->n_fields; f++) {
 		struct bcol *c = &bt->col[f];
 		if (c->kind == CRM_COL_CAT && finish_dict(c, bt->n, &out->col[f]) != 0)
 			goto done;
-		if (c->kind != CRM_COL_NONE && gather_rows(c, src, n, &out->col[f]) != 0)
+		if (c->kind != CRM_COL_NONE && gather_rows(c, src, n, bin, &out->col[f]) != 0)
 			goto done;
 	}
 	rc = 0;
@@ -1921,37 +2584,42 @@ int ds_builder_finish(struct ds_builder *b, struct crm_dataset **out,
 	*out = NULL;
 	struct crm_dataset *ds = calloc(1, sizeof *ds);
 	uint32_t *order = NULL;
+	struct bin bin = { .n = 0 };
 	size_t n = b->cust.n;
 	int rc = CRM_ENOMEM;
 	if (!ds || resolve_held(b) != 0)
 		goto done;
 	n = b->cust.n;
 	ds->n_customers = n;
-	ds->first_at = b->first_at;
-	ds->last_at = b->last_at;
+	ds->first_at = b->hi_at == INT64_MIN ? CRM_NA : b->lo_at;
+	ds->last_at = b->hi_at == INT64_MIN ? CRM_NA : b->hi_at;
 	order = xmallocn(n ? n : 1, sizeof *order);
 	if (!order || customer_order(&b->cust, order) != 0)
 		goto done;
-	/* the map's parts are not needed past here: its keys are */
-	free(b->cust.slots);
+	/* the map's parts are not needed past here (its keys are): their
+	 * memory is the first to be used again. The event tables are laid out
+	 * before the customers table, so that the customers table is made in
+	 * the memory the builder's event columns leave. */
+	bin_put(&bin, b->cust.slots, b->cust.cap * sizeof *b->cust.slots);
 	b->cust.slots = NULL;
-	free(b->cust.by_value);
+	bin_put(&bin, b->cust.by_value, b->cust.n_values * sizeof *b->cust.by_value);
 	b->cust.by_value = NULL;
-	if (finish_customers(b, order, ds) != 0)
-		goto done;
-	crm_trace("customers laid out");
 	size_t k = n_cores();
 	for (int e = 0; e < CRM_N_ENTITIES; e++) {
 		if (e == CRM_CUSTOMERS)
 			continue;
 		struct btable *bt = &b->t[e];
-		if (finish_events(bt, order, n, k, &ds->t[e]) != 0)
+		if (finish_events(bt, order, n, k, &bin, &ds->t[e]) != 0)
 			goto done;
 		btable_fini(bt);
 	}
 	crm_trace("events laid out");
+	if (finish_customers(b, order, &bin, ds) != 0)
+		goto done;
+	crm_trace("customers laid out");
 	rc = CRM_OK;
 done:
+	bin_free(&bin);
 	free(order);
 	ds_builder_free(b);
 	if (rc != CRM_OK) {
