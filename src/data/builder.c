@@ -15,7 +15,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -177,28 +176,11 @@ struct held {
 	char key[HOLD_KEY];       /* the key, when it is not a number */
 };
 
-/* Asks the kernel to back p[0..bytes) with huge pages when it is large:
- * columns of millions of rows otherwise cost a page fault every 4 KB and a
- * TLB miss on most random accesses (placing rows, customer lookups). The
- * range is widened to whole pages so that a mapping of its own (glibc gives
- * large blocks one) is advised whole and stays one mapping, which realloc
- * can still grow with mremap. Advice only: failure changes nothing. */
-#define HUGE_MIN ((size_t)4 << 20)
-static void *advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-	if (p && bytes >= HUGE_MIN) {
-		uintptr_t page = 4096;
-		uintptr_t lo = (uintptr_t)p & ~(page - 1);
-		uintptr_t hi = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
-		(void)madvise((void *)lo, (size_t)(hi - lo), MADV_HUGEPAGE);
-	}
-#else
-	(void)bytes;
-#endif
-	return p;
-}
-
+/* Large blocks are left to the kernel's 4 KB pages. Huge-page advice was
+ * measured on this 2-core VM (bench/RESULTS.md, 2026-11-22): a fresh huge
+ * page cost 2 to 4 times more to fault in than 512 small ones, and in a
+ * process started cold (as a user's is) the whole run was slower with it
+ * (10M customers 0.99 s against 0.88 s); its TLB gain did not make up. */
 struct ds_builder {
 	struct cmap cust;         /* customer_id -> provisional id */
 	uint8_t *cust_state;      /* by provisional id: CUST_* */
@@ -457,14 +439,13 @@ static int cmap_regrow(struct cmap *m, size_t n_values, size_t cap)
 			free(slots);
 			return -1;
 		}
-		advise_huge(by_value, n_values * sizeof *by_value);
 		memset(by_value + m->n_values, 0, (n_values - m->n_values) * sizeof *by_value);
 		m->by_value = by_value;
 	}
 	m->n_values = n_values;
 	if (same_hash)
 		return 0;
-	memset(advise_huge(slots, cap * sizeof *slots), 0, cap * sizeof *slots);
+	memset(slots, 0, cap * sizeof *slots);
 	size_t n_hashed = 0, n_numbers_hashed = 0;
 	for (size_t i = 0; i < m->cap; i++) {
 		if (!m->slots[i].tag)
@@ -564,11 +545,11 @@ static int cust_reserve(struct ds_builder *b)
 	uint8_t *st = realloc(b->cust_state, cap);
 	if (!st)
 		return -1;
-	b->cust_state = advise_huge(st, cap);
+	b->cust_state = st;
 	uint32_t *row = xreallocn(b->cust_row, cap, sizeof *row);
 	if (!row)
 		return -1;
-	b->cust_row = advise_huge(row, cap * sizeof *row);
+	b->cust_row = row;
 	b->cap_cust = cap;
 	return 0;
 }
@@ -762,12 +743,12 @@ static int btable_reserve(struct btable *t, size_t need)
 	uint32_t *cust = xreallocn(t->cust, cap, sizeof *cust);
 	if (!cust)
 		return -1;
-	t->cust = advise_huge(cust, cap * sizeof *cust);
+	t->cust = cust;
 	if (t->d->key_has_seq) {
 		int64_t *seq = xreallocn(t->seq, cap, sizeof *seq);
 		if (!seq)
 			return -1;
-		t->seq = advise_huge(seq, cap * sizeof *seq);
+		t->seq = seq;
 	}
 	for (size_t f = 0; f < t->d->n_fields; f++) {
 		struct bcol *c = &t->col[f];
@@ -777,17 +758,17 @@ static int btable_reserve(struct btable *t, size_t need)
 			int32_t *v = xreallocn(c->i32, cap, sizeof *v);
 			if (!v)
 				return -1;
-			c->i32 = advise_huge(v, cap * sizeof *v);
+			c->i32 = v;
 		} else if (c->kind == CRM_COL_I64) {
 			int64_t *v = xreallocn(c->i64, cap, sizeof *v);
 			if (!v)
 				return -1;
-			c->i64 = advise_huge(v, cap * sizeof *v);
+			c->i64 = v;
 		} else if (c->kind == CRM_COL_CAT) {
 			uint32_t *v = xreallocn(c->cat, cap, sizeof *v);
 			if (!v)
 				return -1;
-			c->cat = advise_huge(v, cap * sizeof *v);
+			c->cat = v;
 		}
 	}
 	t->cap = cap;
@@ -804,14 +785,12 @@ static int bcol_materialize(struct bcol *c, size_t n, size_t cap)
 		c->i32 = xmallocn(cap ? cap : 1, sizeof *c->i32);
 		if (!c->i32)
 			goto fail;
-		advise_huge(c->i32, cap * sizeof *c->i32);
 		for (size_t i = 0; i < n; i++)
 			c->i32[i] = NA32;
 	} else if (c->kind == CRM_COL_CAT) {
 		c->cat = calloc(cap ? cap : 1, sizeof *c->cat);
 		if (!c->cat)
 			goto fail;
-		advise_huge(c->cat, cap * sizeof *c->cat);
 		if (c->field->type == FT_CAT && strmap_init(&c->dict, 16) != 0)
 			goto fail;
 	} else if (c->kind == CRM_COL_STR) {
@@ -842,7 +821,7 @@ static int bcol_widen(struct bcol *c, size_t n, size_t cap)
 		memcpy(p + i * sizeof w, &w, sizeof w);
 	}
 	c->i32 = NULL;
-	c->i64 = advise_huge(p, cap * sizeof *c->i64);
+	c->i64 = (int64_t *)(void *)p;
 	return 0;
 }
 
@@ -1767,14 +1746,14 @@ static void *bin_take(struct bin *bin, size_t bytes)
 			pick = fits || bin->used[i] > bin->used[pick] ? i : pick;
 	}
 	if (pick == bin->n)
-		return advise_huge(malloc(size), bytes);
+		return malloc(size);
 	void *p = realloc(bin->p[pick], size);
 	if (!p)
 		return NULL;
 	bin->n--;
 	bin->p[pick] = bin->p[bin->n];
 	bin->used[pick] = bin->used[bin->n];
-	return advise_huge(p, bytes);
+	return p;
 }
 
 /* Frees the blocks left in the bin. */
