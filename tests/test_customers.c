@@ -54,9 +54,46 @@ static char *render(int unit, int json)
 	int rc = json ? rpt_customers_json(ds, s, &o, f, &err) : rpt_customers_csv(ds, s, &o, f, &err);
 	cr_assert_eq(rc, CRM_OK, "%s", err.msg);
 	fclose(f);
+	if (!json) {
+		/* the summary made while writing gives the same bytes */
+		char *made = NULL;
+		size_t made_len = 0;
+		f = open_memstream(&made, &made_len);
+		cr_assert_not_null(f);
+		cr_assert_eq(rpt_customers_csv(ds, NULL, &o, f, &err), CRM_OK, "%s", err.msg);
+		fclose(f);
+		cr_assert_str_eq(made, text);
+		free(made);
+	}
 	free(s);
 	crm_dataset_free(ds);
 	return text;
+}
+
+/* Without a summary, the writer checks the options as crm_summary_compute
+ * does, before writing a byte, and will not choose rows without one. */
+Test(customers, csv_without_a_summary_refuses_what_the_summary_refuses)
+{
+	struct crm_dataset *ds = tiny();
+	struct crm_summary_opts o = { ts("2024-01-10"), ts("2024-01-11"), CRM_UNIT_DAY };
+	struct crm_err err;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	cr_assert_eq(rpt_customers_csv(ds, NULL, &o, f, &err), CRM_EINVAL);
+	cr_assert(strstr(err.msg, "calibration end") != NULL, "%s", err.msg);
+	o.calibration_end = CRM_NA;
+	o.unit = 99;
+	cr_assert_eq(rpt_customers_csv(ds, NULL, &o, f, &err), CRM_EINVAL);
+	uint32_t one = 0;
+	struct rpt_customer_rows sel = { &one, 1 };
+	o.unit = CRM_UNIT_DAY;
+	cr_assert_eq(rpt_customers_table_csv(ds, NULL, &o, NULL, &sel, f, &err), CRM_EINVAL);
+	fclose(f);
+	cr_assert_eq(len, 0);
+	free(text);
+	crm_dataset_free(ds);
 }
 
 Test(customers, csv_in_weeks)

@@ -11,6 +11,7 @@
 #include "core/trace.h"
 #include "core/tstamp.h"
 #include "crmscope.h"
+#include "data/dataset.h"
 #include "data/load.h"
 #include "demo/demo.h"
 #include "metrics/mx.h"
@@ -257,10 +258,14 @@ static int cmd_customers(int argc, char **argv)
 	if (load_dataset(inputs, n_in, &a, &ds, &err) != CRM_OK)
 		goto done;
 	crm_trace("loaded");
-	if (crm_summary_compute(ds, &so, &sum, &err) != CRM_OK)
+	int need = wide || stage >= 0 || sort || limit;
+	/* the plain CSV table makes the summary as it writes (rpt_customers_csv);
+	 * its options are checked before the output is opened all the same */
+	struct ds_summary_plan plan;
+	if ((need || json) ? crm_summary_compute(ds, &so, &sum, &err) != CRM_OK
+			   : ds_summary_plan(ds, &so, &plan, &err) != CRM_OK)
 		goto done;
 	crm_trace("summary");
-	int need = wide || stage >= 0 || sort || limit;
 	struct rpt_customer_extra extra = { NULL, NULL, NULL };
 	if (wide || stage >= 0) {
 		if (customer_extras(ds, so.as_of, &stages, &engagement, &values, &err) != CRM_OK)

@@ -23,12 +23,11 @@
 #include "crmscope.h"
 #include "data/dataset.h"
 
-/* What one pass over a range of customers needs. No global state: two
- * threads each run their own over disjoint customer ranges. */
+/* One pass over a range of customers: the plan, the range, where its rows
+ * go (out[0] is customer c_lo's). No global state: two threads each run
+ * their own over disjoint customer ranges. */
 struct sum_job {
-	const struct crm_dataset *ds;
-	int64_t as_of, cal_end, cal_day;
-	double per_unit;                 /* days in one unit */
+	const struct ds_summary_plan *p;
 	size_t c_lo, c_hi;               /* customers [c_lo, c_hi) */
 	struct crm_customer_summary *out;
 	int rc;
@@ -43,14 +42,21 @@ static int64_t day_of(int64_t t)
 static void *sum_range(void *arg)
 {
 	struct sum_job *j = arg;
-	const struct crm_table *t = &j->ds->t[CRM_ORDERS];
+	const struct ds_summary_plan *p = j->p;
+	const struct crm_table *t = &p->ds->t[CRM_ORDERS];
 	const uint64_t *bc = t->by_customer;
 	const int64_t *at = t->col[CRM_O_ORDERED_AT].i64;
 	const int64_t *amount = t->col[CRM_O_AMOUNT].i64;
 	const uint32_t *status = t->col[CRM_O_STATUS].cat;
 	j->rc = CRM_OK;
 	for (size_t c = j->c_lo; c < j->c_hi; c++) {
-		struct crm_customer_summary *s = &j->out[c];
+		struct crm_customer_summary *s = &j->out[c - j->c_lo];
+		if (p->as_of == CRM_NA) {
+			/* an empty dataset: nothing happened, so nothing was bought */
+			memset(s, 0, sizeof *s);
+			s->first_at = s->last_at = CRM_NA;
+			continue;
+		}
 		int64_t first_day = CRM_NA, last_day = CRM_NA, first_at = CRM_NA, last_at = CRM_NA;
 		int64_t days = 0, repeat_sum = 0, net = 0;
 		uint32_t n_orders = 0;
@@ -59,7 +65,7 @@ static void *sum_range(void *arg)
 			int64_t when = at[r], a = amount[r];
 			if (when == CRM_NA || a == CRM_NA)
 				continue;
-			if (when > j->as_of)
+			if (when > p->as_of)
 				break;   /* rows are in time order */
 			uint32_t st = status ? status[r] : CRM_STATUS_NA;
 			if (st == CRM_STATUS_CANCELLED)
@@ -71,7 +77,7 @@ static void *sum_range(void *arg)
 			}
 			n_orders++;
 			overflow |= __builtin_add_overflow(net, a, &net);
-			if (when > j->cal_end)
+			if (when > p->cal_end)
 				continue;
 			int64_t d = day_of(when);
 			if (first_day == CRM_NA) {
@@ -101,22 +107,18 @@ static void *sum_range(void *arg)
 			continue;
 		}
 		s->x = (double)(days - 1);
-		s->t_x = (double)(last_day - first_day) / j->per_unit;
-		s->T = (double)(j->cal_day - first_day) / j->per_unit;
+		s->t_x = (double)(last_day - first_day) / p->per_unit;
+		s->T = (double)(p->cal_day - first_day) / p->per_unit;
 		s->mean_repeat = days > 1 ? money_div_round(repeat_sum, days - 1) : 0;
 		s->repeat_total = repeat_sum;
 	}
 	return NULL;
 }
 
-int crm_summary_compute(const struct crm_dataset *ds,
-			const struct crm_summary_opts *opts,
-			struct crm_customer_summary **out, struct crm_err *err)
+int ds_summary_plan(const struct crm_dataset *ds, const struct crm_summary_opts *opts,
+		    struct ds_summary_plan *p, struct crm_err *err)
 {
 	struct crm_summary_opts o = { CRM_NA, CRM_NA, CRM_UNIT_DAY };
-	struct crm_customer_summary *sum = NULL;
-	int rc = CRM_OK;
-	*out = NULL;
 	if (opts)
 		o = *opts;
 	if (o.unit != CRM_UNIT_DAY && o.unit != CRM_UNIT_WEEK)
@@ -133,34 +135,47 @@ int crm_summary_compute(const struct crm_dataset *ds,
 	if (t->n > 0 && (!t->by_customer || !t->col[CRM_O_ORDERED_AT].i64 ||
 			 !t->col[CRM_O_AMOUNT].i64))
 		return crm_err_set(err, CRM_EINVAL, "summary: the orders table is not laid out");
+	p->ds = ds;
+	p->as_of = o.as_of;
+	p->cal_end = o.calibration_end;
+	p->cal_day = o.as_of == CRM_NA ? 0 : day_of(o.calibration_end);
+	p->per_unit = o.unit == CRM_UNIT_WEEK ? 7.0 : 1.0;
+	return CRM_OK;
+}
+
+/* The error of job j, which failed. */
+static int job_error(const struct sum_job *j, struct crm_err *err)
+{
+	return crm_err_set(err, j->rc, "summary: customer %s: money sums overflow int64",
+			   crm_cell_str(&j->p->ds->t[CRM_CUSTOMERS], CRM_C_CUSTOMER_ID,
+					j->bad_customer));
+}
+
+int ds_summary_range(const struct ds_summary_plan *p, size_t lo, size_t hi,
+		     struct crm_customer_summary *out, struct crm_err *err)
+{
+	struct sum_job j = { p, lo, hi, out, CRM_OK, 0 };
+	sum_range(&j);
+	return j.rc == CRM_OK ? CRM_OK : job_error(&j, err);
+}
+
+int crm_summary_compute(const struct crm_dataset *ds,
+			const struct crm_summary_opts *opts,
+			struct crm_customer_summary **out, struct crm_err *err)
+{
+	struct ds_summary_plan p;
+	struct crm_customer_summary *sum = NULL;
+	int rc;
+	*out = NULL;
+	if ((rc = ds_summary_plan(ds, opts, &p, err)) != CRM_OK)
+		return rc;
 	sum = xmallocn(ds->n_customers ? ds->n_customers : 1, sizeof *sum);
 	if (!sum)
 		return crm_err_set(err, CRM_ENOMEM, "summary: out of memory for %zu customers",
 				   ds->n_customers);
-	if (o.as_of == CRM_NA) {
-		/* an empty dataset: nothing happened, so nothing was bought */
-		memset(sum, 0, (ds->n_customers ? ds->n_customers : 1) * sizeof *sum);
-		for (size_t c = 0; c < ds->n_customers; c++)
-			sum[c].first_at = sum[c].last_at = CRM_NA;
-		goto done;
-	}
-
-	struct sum_job job[2];
-	for (int k = 0; k < 2; k++) {
-		job[k].ds = ds;
-		job[k].as_of = o.as_of;
-		job[k].cal_end = o.calibration_end;
-		job[k].cal_day = day_of(o.calibration_end);
-		job[k].per_unit = o.unit == CRM_UNIT_WEEK ? 7.0 : 1.0;
-		job[k].out = sum;
-		job[k].rc = CRM_OK;
-		job[k].bad_customer = 0;
-	}
 	size_t mid = ds_split_customers(ds);
-	job[0].c_lo = 0;
-	job[0].c_hi = mid;
-	job[1].c_lo = mid;
-	job[1].c_hi = ds->n_customers;
+	struct sum_job job[2] = { { &p, 0, mid, sum, CRM_OK, 0 },
+				  { &p, mid, ds->n_customers, sum + mid, CRM_OK, 0 } };
 	pthread_t th;
 	int threaded = mid < ds->n_customers &&
 		       pthread_create(&th, NULL, sum_range, &job[1]) == 0;
@@ -171,11 +186,7 @@ int crm_summary_compute(const struct crm_dataset *ds,
 		sum_range(&job[1]);
 	for (int k = 0; k < 2 && rc == CRM_OK; k++)
 		if (job[k].rc != CRM_OK)
-			rc = crm_err_set(err, job[k].rc,
-					 "summary: customer %s: money sums overflow int64",
-					 crm_cell_str(&ds->t[CRM_CUSTOMERS], CRM_C_CUSTOMER_ID,
-						      job[k].bad_customer));
-done:
+			rc = job_error(&job[k], err);
 	if (rc != CRM_OK) {
 		free(sum);
 		sum = NULL;

@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "core/money.h"
 #include "core/tstamp.h"
+#include "data/dataset.h"
 #include "metrics/retention.h"
 
 #define FLUSH_AT 65536
@@ -380,13 +381,17 @@ static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 
 struct csv_job {
 	const struct crm_dataset *ds;
-	const struct crm_customer_summary *sum;
+	const struct crm_customer_summary *sum;   /* by customer, or NULL: made
+	                             here a block at a time (plan, into blk) */
+	const struct ds_summary_plan *plan;
+	struct crm_customer_summary *blk;         /* BLOCK rows, with plan */
+	struct crm_err err;       /* rc -2: what the summary refused */
 	const struct rpt_customer_extra *extra;
 	const uint32_t *rows;     /* the rows' customers, or NULL: row i is customer i */
 	int unit;
 	size_t lo, hi;            /* rows [lo, hi) */
 	struct buf out;           /* their lines */
-	int rc;                   /* 0, or -1 when out of memory */
+	int rc;                   /* 0, -1 when out of memory, -2 (err) */
 	struct date_cache dates;
 };
 
@@ -395,9 +400,15 @@ static void *format_block(void *arg)
 	struct csv_job *j = arg;
 	j->out.len = 0;
 	j->rc = 0;
+	if (j->plan && j->hi > j->lo &&
+	    ds_summary_range(j->plan, j->lo, j->hi, j->blk, &j->err) != CRM_OK) {
+		j->rc = -2;
+		return NULL;
+	}
 	for (size_t i = j->lo; i < j->hi && j->rc == 0; i++) {
 		size_t c = j->rows ? j->rows[i] : i;
-		j->rc = put_csv_row(&j->out, j->ds, c, &j->sum[c], j->unit, &j->dates, j->extra);
+		const struct crm_customer_summary *s = j->plan ? &j->blk[i - j->lo] : &j->sum[c];
+		j->rc = put_csv_row(&j->out, j->ds, c, s, j->unit, &j->dates, j->extra);
 	}
 	return NULL;
 }
@@ -429,9 +440,16 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 	struct csv_job (*jobs)[MAX_THREADS] = NULL;   /* two sets of k */
 	pthread_t th[MAX_THREADS];
 	int started[MAX_THREADS];
+	struct ds_summary_plan plan;
+	struct crm_customer_summary *own = NULL;      /* sum made here, small tables */
 	struct buf b;
 	int rc = CRM_OK;
 	buf_init(&b);
+	if (!sum && (sel || extra))
+		return crm_err_set(err, CRM_EINVAL, "customers csv: a choice of rows or family"
+				   " columns needs the summary made first");
+	if (!sum && (rc = ds_summary_plan(ds, opts, &plan, err)) != CRM_OK)
+		return rc;
 	jobs = calloc(2, sizeof *jobs);
 	if (!jobs || buf_puts(&b, extra ? wide_header : header) != 0)
 		goto nomem;
@@ -439,13 +457,22 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 		for (size_t j = 0; j < k; j++) {
 			jobs[set][j].ds = ds;
 			jobs[set][j].sum = sum;
+			jobs[set][j].plan = sum ? NULL : &plan;
 			jobs[set][j].extra = extra;
 			jobs[set][j].rows = rows;
 			jobs[set][j].unit = unit;
 			buf_init(&jobs[set][j].out);
 			date_cache_init(&jobs[set][j].dates);
+			crm_err_clear(&jobs[set][j].err);
 		}
 	if (n <= BLOCK) {
+		if (!sum) {
+			if (!(own = xmallocn(n ? n : 1, sizeof *own)))
+				goto nomem;
+			if ((rc = ds_summary_range(&plan, 0, n, own, err)) != CRM_OK)
+				goto done;
+			sum = own;
+		}
 		for (size_t i = 0; i < n; i++) {
 			size_t c = rows ? rows[i] : i;
 			if (put_csv_row(&b, ds, c, &sum[c], unit, &jobs[0][0].dates, extra) != 0)
@@ -457,6 +484,10 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 			goto io;
 		goto done;
 	}
+	for (int set = 0; !sum && set < 2; set++)
+		for (size_t j = 0; j < k; j++)
+			if (!(jobs[set][j].blk = xmallocn(BLOCK, sizeof *jobs[set][j].blk)))
+				goto nomem;
 	if (flush(f, &b) != 0)
 		goto io;
 	/* round r formats set r % 2 while the set of round r - 1 is written */
@@ -471,8 +502,13 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 		}
 		int failed = 0;
 		for (size_t j = 0; r > 0 && j < k && !failed; j++)
-			if (wrt[j].hi > wrt[j].lo)
-				failed = wrt[j].rc != 0 ? -1 : flush(f, &wrt[j].out) != 0 ? -2 : 0;
+			if (wrt[j].hi > wrt[j].lo) {
+				failed = wrt[j].rc != 0 ? wrt[j].rc : flush(f, &wrt[j].out) != 0 ? -3 : 0;
+				if (failed == -2) {
+					rc = crm_err_set(err, wrt[j].err.code, "%s", wrt[j].err.msg);
+					break;
+				}
+			}
 		for (size_t j = 0; j < n_fmt; j++) {
 			if (started[j])
 				pthread_join(th[j], NULL);
@@ -486,6 +522,8 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 		if (failed == -1)
 			goto nomem;
 		if (failed == -2)
+			goto done;
+		if (failed == -3)
 			goto io;
 		if (n_fmt == 0)
 			break;
@@ -500,9 +538,12 @@ io:
 	rc = crm_err_set(err, CRM_EIO, "customers csv: write failed");
 done:
 	for (int set = 0; jobs && set < 2; set++)
-		for (size_t j = 0; j < k; j++)
+		for (size_t j = 0; j < k; j++) {
 			buf_fini(&jobs[set][j].out);
+			free(jobs[set][j].blk);
+		}
 	free(jobs);
+	free(own);
 	buf_fini(&b);
 	return rc;
 }

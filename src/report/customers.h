@@ -27,8 +27,11 @@
 /* Writes the header and one line per customer of ds as CSV to f (RFC 4180,
  * LF line ends; customer_id quoted when it holds a comma, quote or line
  * break). sum has ds->n_customers rows from crm_summary_compute with opts
- * (only opts->unit is read here; NULL means days). Returns CRM_OK, or
- * CRM_EIO when writing to f fails. */
+ * (only opts->unit is read then; NULL means days), or is NULL: then the
+ * summary is made here with opts a block of customers at a time, on the
+ * threads that format them, without a table of all customers (and its
+ * errors are crm_summary_compute's). Returns CRM_OK, CRM_EINVAL, CRM_ERANGE,
+ * CRM_ENOMEM, or CRM_EIO when writing to f fails. */
 int rpt_customers_csv(const struct crm_dataset *ds,
 		      const struct crm_customer_summary *sum,
 		      const struct crm_summary_opts *opts, FILE *f,
