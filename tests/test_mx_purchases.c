@@ -5,7 +5,9 @@
  * empty months, seasonality (24 months and fewer), category movers, the
  * filters of the context, no orders at all, and the ranking helpers; then
  * the CDNOW log and Online Retail II against the facts of data/README.md,
- * and the demo business against sums made here with mx_order_kind. */
+ * and the demo business against sums made here with mx_order_kind; and the
+ * paths large data takes (the median gap from buckets, the radix ranking
+ * over a span, a customer in every channel). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -1066,4 +1068,141 @@ Test(mx_purchases, radix_sort_and_median_of_many)
 	free(tmp);
 	free(d);
 	free(e);
+}
+
+/* ---------------------------------------- large data paths (purchases.c) */
+
+/* The median of the mean gaps comes from a histogram of gap buckets (the
+ * double's exponent and 8 bits of mantissa) and a sort of the one or two
+ * buckets holding the middle ranks. Customers and their purchase days
+ * (from 2020-01-01), mean gap = (last - first) / (days - 1):
+ *   a: 0 1 -> 1;  b: 0 1000 -> 1000;  c: 0 3 7 -> 3.5;  d: 0 7 -> 7;
+ *   e: 0 2 -> 2;  f: 0 100 -> 100;  g: 0 100 200 300 401 -> 100.25.
+ * 3.5 (1.75 x 2) and 7 (1.75 x 4) are in different buckets, 100 and
+ * 100.25 (1.5625 and 1.56640625 x 64, 8 bits of mantissa alike) in one. */
+static struct crm_dataset *gap_shop(const char *custs)
+{
+	static const struct { const char *c; int days[5]; } plan[] = {
+		{ "a", { 0, 1, -1 } }, { "b", { 0, 1000, -1 } }, { "c", { 0, 3, 7, -1 } },
+		{ "d", { 0, 7, -1 } }, { "e", { 0, 2, -1 } }, { "f", { 0, 100, -1 } },
+		{ "g", { 0, 100, 200, 300, 401 } },
+	};
+	struct ds_builder *b;
+	struct crm_err err;
+	char id[32], at[32];
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	for (size_t i = 0; i < sizeof plan / sizeof plan[0]; i++) {
+		if (!strchr(custs, plan[i].c[0]))
+			continue;
+		for (int j = 0; j < 5 && plan[i].days[j] >= 0; j++) {
+			snprintf(id, sizeof id, "%s%d", plan[i].c, j);
+			ts_format((days_from_civil(2020, 1, 1) + plan[i].days[j]) * SECS_PER_DAY + 3600,
+				  0, at);
+			order(b, id, plan[i].c, at, "10.00", NULL, "web", NULL);
+		}
+	}
+	return finish(b);
+}
+
+Test(mx_purchases, median_gap_across_buckets)
+{
+	static const struct { const char *custs; double median; } cases[] = {
+		{ "abcd", 5.25 },     /* 1 3.5 7 1000: (3.5 + 7) / 2, two buckets */
+		{ "abcde", 3.5 },     /* 1 2 3.5 7 1000 */
+		{ "abfg", 100.125 },  /* 1 100 100.25 1000: one bucket */
+		{ "b", 1000 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct crm_dataset *ds = gap_shop(cases[i].custs);
+		struct mx_ctx ctx = context(ds, "2023-12-31T23:59:59Z");
+		struct mx_purchases p = compute(&ctx);
+		cr_assert_eq(p.ipt_customers, strlen(cases[i].custs));
+		cr_assert(p.ipt_median == cases[i].median, "%s: %.17g", cases[i].custs, p.ipt_median);
+		mx_purchases_fini(&p);
+		crm_dataset_free(ds);
+	}
+}
+
+static int cmp_ranked_desc(const void *a, const void *b)
+{
+	const struct mx_ranked *x = a, *y = b;
+	if (x->v != y->v)
+		return x->v > y->v ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* mx_rank_desc on 70,001 values (the large path: digits of at most 11 bits
+ * over the keys' span) spanning all of int64, INT64_MIN and INT64_MAX
+ * among them, with ties: the order of a stable sort, which qsort by (value
+ * descending, id) gives; and 65,536 equal values stay in their order. */
+Test(mx_purchases, rank_desc_of_wide_keys)
+{
+	size_t n = 70001;
+	struct mx_ranked *r = calloc(n, sizeof *r), *want = calloc(n, sizeof *want);
+	struct mx_ranked *tmp = calloc(n, sizeof *tmp);
+	uint64_t x = 99;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		r[i].v = (int64_t)x;
+		if (i % 3 == 0)
+			r[i].v = 7;
+		if (i % 1000 == 1)
+			r[i].v = i % 2000 == 1 ? INT64_MIN : INT64_MAX;
+		r[i].id = (uint32_t)i;
+	}
+	memcpy(want, r, n * sizeof *r);
+	qsort(want, n, sizeof *want, cmp_ranked_desc);
+	mx_rank_desc(r, tmp, n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(r[i].v == want[i].v && r[i].id == want[i].id, "rank %zu", i);
+	for (size_t i = 0; i < 65536; i++) {
+		r[i].v = -3;
+		r[i].id = (uint32_t)i;
+	}
+	mx_rank_desc(r, tmp, 65536);
+	for (size_t i = 0; i < 65536; i++)
+		cr_assert_eq(r[i].id, i);
+	free(r);
+	free(want);
+	free(tmp);
+}
+
+/* One customer buys in P through every code of the channel column (web,
+ * app, store, and none), web twice, the last order after all four: the
+ * per-customer list of channels is written one ahead. b buys once on the
+ * app. As of 2024-06-30: web 2 orders, 1 customer, a repeater; app 2, 2,
+ * none; store 1, 1; (none) 1, 1. */
+Test(mx_purchases, every_channel_of_one_customer)
+{
+	struct ds_builder *b;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	order(b, "a1", "a", "2024-02-01T10:00:00Z", "10.00", NULL, "web", NULL);
+	order(b, "a2", "a", "2024-02-02T10:00:00Z", "10.00", NULL, "app", NULL);
+	order(b, "a3", "a", "2024-02-03T10:00:00Z", "10.00", NULL, "store", NULL);
+	order(b, "a4", "a", "2024-02-04T10:00:00Z", "10.00", NULL, NULL, NULL);
+	order(b, "a5", "a", "2024-02-05T10:00:00Z", "10.00", NULL, "web", NULL);
+	order(b, "b1", "b", "2024-03-01T10:00:00Z", "20.00", NULL, "app", NULL);
+	struct crm_dataset *ds = finish(b);
+	cr_assert_eq(ds->t[CRM_ORDERS].col[CRM_O_CHANNEL].dict.n, 4);
+	struct mx_ctx ctx = context(ds, A_SHOP);
+	struct mx_purchases p = compute(&ctx);
+	const struct mx_channel_mix *web = mix_of(&p, ds, "web"), *app = mix_of(&p, ds, "app");
+	const struct mx_channel_mix *store = mix_of(&p, ds, "store");
+	cr_assert_eq(p.n_channels, 4);
+	cr_assert_eq(p.channels[0].code, 0);   /* (none) */
+	cr_assert_eq(p.channels[0].orders, 1);
+	cr_assert_eq(p.channels[0].customers, 1);
+	cr_assert_eq(web->orders, 2);
+	cr_assert_eq(web->customers, 1);
+	cr_assert_eq(web->repeaters, 1);
+	cr_assert_eq(app->orders, 2);
+	cr_assert_eq(app->customers, 2);
+	cr_assert_eq(app->repeaters, 0);
+	cr_assert_eq(store->orders, 1);
+	cr_assert_eq(store->customers, 1);
+	cr_assert_eq(p.customers, 2);
+	cr_assert_eq(p.repeaters, 1);
+	mx_purchases_fini(&p);
+	crm_dataset_free(ds);
 }

@@ -2,7 +2,9 @@
  * churn rate over P, cohorts (classic and unbounded, revenue, LTV curves),
  * lifecycle stages and their transitions, spend band migration and the
  * tier field, on a hand-made shop whose every number is worked out below;
- * the absent-input case; and the CDNOW cohorts. */
+ * the absent-input case; the CDNOW cohorts; and the paths large data takes
+ * (band cuts from value buckets, days to move up past their histogram, a
+ * first_at later than the orders, pass 2 without the status column). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -661,5 +663,250 @@ Test(retention, empty_dataset)
 	struct rp_doc *d = rp_doc_new();
 	cr_assert_eq(mx_retention_report(&ctx, d, &err), CRM_OK, "%s", err.msg);
 	rp_doc_free(d);
+	crm_dataset_free(ds);
+}
+
+/* ------------------------------------------- large data paths (retention.c) */
+
+/* An order of a whole amount in ten-thousandths (status NULL: none). */
+static void order_i(struct ds_builder *b, const char *id, const char *cust_id, int64_t at,
+		    int64_t amount, const char *status)
+{
+	struct ent_record r = rec(CRM_ORDERS, 0);
+	struct crm_err err;
+	set_s(&r, CRM_O_ORDER_ID, id);
+	set_s(&r, CRM_O_CUSTOMER_ID, cust_id);
+	set_i(&r, CRM_O_ORDERED_AT, at);
+	set_i(&r, CRM_O_AMOUNT, amount);
+	if (status)
+		set_s(&r, CRM_O_STATUS, status);
+	cr_assert_eq(ds_builder_add(b, &r, 0, NULL, &err), CRM_OK, "%s", err.msg);
+}
+
+/* The band cuts are found from a histogram of value buckets (256 per
+ * power of two, negative values mirrored) and a selection among the
+ * values of the buckets that hold the wanted ranks. 3001 customers, each
+ * with one order on 2024-02-01 (in P, before end(P) = A), and for every
+ * 7th a return on 2024-03-01 of the amount + 0.05 (net -0.05): tiny
+ * amounts below 256 ten-thousandths (their own buckets), many ties, powers
+ * of two (bucket edges) up to 2^49, squares. The cuts must be, to the bit,
+ * mx_quantile's type 7 over the same net revenues sorted as doubles. */
+Test(retention, band_cuts_of_many_customers)
+{
+	struct ds_builder *b;
+	struct crm_dataset *ds;
+	struct crm_err err;
+	enum { N = 3001 };
+	double *net = malloc(N * sizeof *net), *sorted = malloc(N * sizeof *sorted);
+	char id[32], oid[32];
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	for (int k = 0; k < N; k++) {
+		int64_t a;
+		switch (k % 5) {
+		case 0: a = k % 200; break;
+		case 1: a = 1000 * (k % 37); break;
+		case 2: a = (int64_t)k * k * 13; break;
+		case 3: a = (int64_t)1 << (20 + k % 30); break;
+		default: a = 5000000; break;
+		}
+		snprintf(id, sizeof id, "c%05d", k);
+		snprintf(oid, sizeof oid, "o%05d", k);
+		order_i(b, oid, id, ts("2024-02-01T10:00:00Z"), a, NULL);
+		net[k] = (double)a;
+		if (k % 7 == 0) {
+			snprintf(oid, sizeof oid, "r%05d", k);
+			order_i(b, oid, id, ts("2024-03-01T10:00:00Z"), a + 500, "returned");
+			net[k] = -500;
+		}
+	}
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK, "%s", err.msg);
+	static const int bands[] = { 5, 7, 100 };
+	for (size_t t = 0; t < sizeof bands / sizeof bands[0]; t++) {
+		struct mx_ctx ctx;
+		struct mx_retention *r;
+		context(&ctx, ds, MX_COHORT_CLASSIC);
+		ctx.o.spend_bands = bands[t];
+		cr_assert_eq(mx_retention_compute(&ctx, &r, &err), CRM_OK, "%s", err.msg);
+		for (int k = 0; k < bands[t] - 1; k++) {
+			memcpy(sorted, net, N * sizeof *net);
+			double want = mx_quantile(sorted, N, (double)(k + 1) / bands[t]);
+			cr_assert(r->band_cut[k] == want, "%d bands, cut %d: %.17g, want %.17g",
+				  bands[t], k, r->band_cut[k], want);
+		}
+		mx_retention_free(r);
+	}
+	free(net);
+	free(sorted);
+	crm_dataset_free(ds);
+}
+
+/* Four customers (ids w 0, x 1, y 2, z 3), two spend bands, A =
+ * 2024-06-30T23:59:59Z, P = [2024-01-01, 2024-07-01):
+ *   w: 2024-01-10 50, 2024-04-10 200     net at end(P) 250
+ *   x: 1930-01-01 10, 2024-03-01 1000    1010
+ *   y: 2024-02-01 100                    100
+ *   z: 2024-02-01 5                      5
+ * The cut is the type-7 median of 5 100 250 1010: 100 + .5 x 150 = 175.
+ * x is in band 1 since 1930-01-01 and moves up on 2024-03-01, 34393 days
+ * later (94 years with 23 leap days, then January and a leap February):
+ * past the histogram of days (32768), so it is listed. w enters band 1
+ * from none (an acquisition, not a move) and moves up on 2024-04-10 after
+ * 21 + 29 + 31 + 10 = 91 days. Median of 91 and 34393: 17242. x's cohort
+ * 1930-01 is more than 600 months before A: older. */
+static struct crm_dataset *long_history(const char *status, int cancelled)
+{
+	struct ds_builder *b;
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	order_i(b, "w1", "w", ts("2024-01-10T10:00:00Z"), 500000, status);
+	order_i(b, "w2", "w", ts("2024-04-10T10:00:00Z"), 2000000, status);
+	order_i(b, "x1", "x", ts("1930-01-01T10:00:00Z"), 100000, status);
+	order_i(b, "x2", "x", ts("2024-03-01T10:00:00Z"), 10000000, status);
+	if (cancelled)
+		order_i(b, "x3", "x", ts("2024-05-01T10:00:00Z"), 99990000, "cancelled");
+	order_i(b, "y1", "y", ts("2024-02-01T10:00:00Z"), 1000000, status);
+	order_i(b, "z1", "z", ts("2024-02-01T10:00:00Z"), 50000, status);
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK, "%s", err.msg);
+	return ds;
+}
+
+static struct mx_retention *two_bands(const struct crm_dataset *ds)
+{
+	struct mx_ctx ctx;
+	struct mx_retention *r;
+	struct crm_err err;
+	context(&ctx, ds, MX_COHORT_CLASSIC);
+	ctx.o.spend_bands = 2;
+	cr_assert_eq(mx_retention_compute(&ctx, &r, &err), CRM_OK, "%s", err.msg);
+	return r;
+}
+
+/* Asserts that two results hold the same numbers. */
+static void same_retention(const struct mx_retention *a, const struct mx_retention *b)
+{
+	cr_assert_eq(a->churn_base, b->churn_base);
+	cr_assert_eq(a->churn_lost, b->churn_lost);
+	cr_assert_eq(a->new_in_p, b->new_in_p);
+	cr_assert_eq(a->alive_end, b->alive_end);
+	cr_assert_eq(a->n_cohorts, b->n_cohorts);
+	cr_assert_eq(a->cohort_first, b->cohort_first);
+	cr_assert_eq(a->cohort_older, b->cohort_older);
+	size_t n = a->n_cohorts;
+	cr_assert_arr_eq(a->cohort_size, b->cohort_size, n * sizeof *a->cohort_size);
+	cr_assert_arr_eq(a->cohort_active, b->cohort_active, n * n * sizeof *a->cohort_active);
+	cr_assert_arr_eq(a->cohort_active_unb, b->cohort_active_unb,
+			 n * n * sizeof *a->cohort_active_unb);
+	cr_assert_arr_eq(a->cohort_revenue, b->cohort_revenue, n * n * sizeof *a->cohort_revenue);
+	cr_assert_arr_eq(a->stage_n, b->stage_n, sizeof a->stage_n);
+	cr_assert_arr_eq(a->stage_revenue, b->stage_revenue, sizeof a->stage_revenue);
+	cr_assert_arr_eq(a->stage_revenue_p, b->stage_revenue_p, sizeof a->stage_revenue_p);
+	cr_assert_arr_eq(a->transition, b->transition, sizeof a->transition);
+	cr_assert_eq(a->n_bands, b->n_bands);
+	for (int k = 0; k < a->n_bands - 1; k++)
+		cr_assert(a->band_cut[k] == b->band_cut[k]);
+	size_t nb1 = (size_t)a->n_bands + 1;
+	cr_assert_arr_eq(a->band_migration, b->band_migration,
+			 nb1 * nb1 * sizeof *a->band_migration);
+	cr_assert_eq(a->n_moves_up, b->n_moves_up);
+	cr_assert(a->median_days_up == b->median_days_up);
+}
+
+Test(retention, moves_up_after_ninety_years)
+{
+	struct crm_dataset *ds = long_history(NULL, 0);
+	struct mx_retention *r = two_bands(ds);
+	cr_assert(r->band_cut[0] == 1750000.0);
+	size_t nb1 = 3;
+	cr_assert_eq(r->band_migration[1 * nb1 + 2], 1);   /* x */
+	cr_assert_eq(r->band_migration[0 * nb1 + 2], 1);   /* w */
+	cr_assert_eq(r->band_migration[0 * nb1 + 1], 2);   /* y, z */
+	cr_assert_eq(days_from_civil(2024, 3, 1) - days_from_civil(1930, 1, 1), 34393);
+	cr_assert_eq(r->n_moves_up, 2);
+	cr_assert(r->median_days_up == 17242.0);
+	/* cohorts: the 600 months 1974-07 .. 2024-06; w in 2024-01 (row 594),
+	 * y and z in 2024-02 (595); x older */
+	char label[8];
+	mx_month_label(r->cohort_first, label);
+	cr_assert_str_eq(label, "1974-07");
+	cr_assert_eq(r->n_cohorts, 600);
+	cr_assert_eq(r->cohort_older, 1);
+	cr_assert_eq(r->cohort_size[594], 1);
+	cr_assert_eq(r->cohort_size[595], 2);
+	mx_retention_free(r);
+	crm_dataset_free(ds);
+}
+
+/* Pass 1 counts the cohorts from the month of the dataset's first event
+ * (first_at), which no order can precede; should first_at be off, the
+ * numbers must not change: set to 2024-01-01, every cohort month is after
+ * it but x's, which is older anyway (the cohort table then starts before
+ * the counted months); set to 2024-02-15, w's first month is before it
+ * and pass 1 runs again over all 600 months. */
+Test(retention, first_at_later_than_the_orders)
+{
+	struct crm_dataset *ds = long_history(NULL, 0);
+	struct mx_retention *want = two_bands(ds);
+	ds->first_at = ts("2024-01-01T00:00:00Z");
+	struct mx_retention *r = two_bands(ds);
+	same_retention(r, want);
+	mx_retention_free(r);
+	ds->first_at = ts("2024-02-15T00:00:00Z");
+	r = two_bands(ds);
+	same_retention(r, want);
+	mx_retention_free(r);
+	mx_retention_free(want);
+	crm_dataset_free(ds);
+}
+
+/* Pass 2 reads no status codes when pass 1 saw only "none" and
+ * "completed"; with a cancelled order among them it reads them. Either
+ * way the numbers are those of the data without a status. */
+Test(retention, status_codes_read_or_not)
+{
+	struct crm_dataset *none = long_history(NULL, 0);
+	struct crm_dataset *completed = long_history("completed", 0);
+	struct crm_dataset *cancelled = long_history("completed", 1);
+	struct mx_retention *want = two_bands(none), *r = two_bands(completed);
+	same_retention(r, want);
+	mx_retention_free(r);
+	r = two_bands(cancelled);
+	same_retention(r, want);
+	mx_retention_free(r);
+	mx_retention_free(want);
+	crm_dataset_free(none);
+	crm_dataset_free(completed);
+	crm_dataset_free(cancelled);
+}
+
+/* The stages of median_gap_of_many_orders again, as pass 1 takes them
+ * (at A, start(P) and end(P) in one scan of each customer's orders): k and
+ * n at risk, l and q growing. */
+Test(retention, median_gap_in_the_pass)
+{
+	int alt[40], mixed[21];
+	for (int i = 0; i < 40; i++)
+		alt[i] = i % 2 ? 10 : 1;
+	for (int i = 0; i < 21; i++)
+		mixed[i] = i == 10 ? 5 : (i % 2 ? 3 : 8);
+	struct ds_builder *b;
+	struct crm_dataset *ds;
+	struct crm_err err;
+	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
+	many_orders(b, "k", alt, 40, 12);
+	many_orders(b, "l", alt, 40, 11);
+	many_orders(b, "n", mixed, 21, 11);
+	many_orders(b, "q", mixed, 21, 10);
+	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK, "%s", err.msg);
+	struct mx_ctx ctx;
+	struct mx_opts o;
+	struct mx_retention *r;
+	mx_opts_default(&o);
+	o.as_of = ts("2024-12-31T23:59:59Z");
+	cr_assert_eq(mx_ctx_init(&ctx, ds, &o, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(mx_retention_compute(&ctx, &r, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(r->stage_n[MX_STAGE_AT_RISK], 2);
+	cr_assert_eq(r->stage_n[MX_STAGE_GROWING], 2);
+	mx_retention_free(r);
 	crm_dataset_free(ds);
 }

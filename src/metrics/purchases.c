@@ -5,8 +5,10 @@
  * purchase days (inter-purchase time), the calendar-month grid of the
  * trends and the category windows. Large datasets run the pass on two
  * threads over two customer ranges and add the sums up. A day -> month
- * table replaces calendar arithmetic per row, a radix sort and a selection
- * replace qsort. Definitions: METRICS.md and docs/METRICS-NOTES.md. */
+ * table replaces calendar arithmetic per row, and the row loop avoids
+ * branches the data decides; a radix sort ranks the spend, and the median
+ * gap comes from a histogram made in the pass. Definitions: METRICS.md and
+ * docs/METRICS-NOTES.md. */
 #include "metrics/purchases.h"
 
 #include <math.h>
@@ -32,7 +34,7 @@ static inline uint64_t rank_key(int64_t v)
 	return ~((uint64_t)v ^ ((uint64_t)1 << 63));
 }
 
-/* One LSD radix sort of r by rank_key over digits of `bits` bits (8 or 16),
+/* One LSD radix sort of r by rank_key over digits of `bits` bits (8),
  * counts holding 64 / bits histograms of 2^bits entries, zeroed. All
  * histograms come from one pass; a digit that is the same in every key is
  * skipped (money rarely uses the high bits). */
@@ -70,17 +72,63 @@ static void radix_by(struct mx_ranked *r, struct mx_ranked *tmp, size_t n, unsig
 		memcpy(r, src, n * sizeof *r);
 }
 
+/* The LSD radix sort of r by rank_key - lo for keys in [lo, lo + span]:
+ * digits of at most 11 bits, as few as span needs (net revenue spans some
+ * 30 bits: 3 passes). Few buckets a pass keep the scatter's write streams
+ * in cache, which 65536 buckets (16-bit digits) do not: a million values
+ * sort in half the time. 0, or -1 when the counts cannot be had. */
+static int radix_span(struct mx_ranked *r, struct mx_ranked *tmp, size_t n, uint64_t lo,
+		      uint64_t span)
+{
+	unsigned bits = 64 - (unsigned)__builtin_clzll(span);   /* span > 0 */
+	unsigned n_digits = (bits + 10) / 11, w = (bits + n_digits - 1) / n_digits;
+	const size_t size = (size_t)1 << w;
+	const uint64_t mask = size - 1;
+	size_t *counts = calloc(n_digits * size, sizeof *counts);
+	if (!counts)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = rank_key(r[i].v) - lo;
+		for (unsigned d = 0; d < n_digits; d++)
+			counts[d * size + ((key >> (d * w)) & mask)]++;
+	}
+	struct mx_ranked *src = r, *dst = tmp;
+	for (unsigned d = 0; d < n_digits; d++) {
+		size_t *count = counts + d * size, pos = 0;
+		for (size_t b = 0; b < size; b++) {
+			size_t k = count[b];
+			count[b] = pos;
+			pos += k;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint64_t key = rank_key(src[i].v) - lo;
+			dst[count[(key >> (d * w)) & mask]++] = src[i];
+		}
+		struct mx_ranked *x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != r)
+		memcpy(r, src, n * sizeof *r);
+	free(counts);
+	return 0;
+}
+
 void mx_rank_desc(struct mx_ranked *r, struct mx_ranked *tmp, size_t n)
 {
 	if (n < 2)
 		return;
-	/* 16-bit digits (at most 4 passes) for large arrays, when the 2 MB of
-	 * counts can be had; else 8-bit digits with the counts on the stack */
-	size_t *big = n >= ((size_t)1 << 16) ? calloc(4 * 65536, sizeof *big) : NULL;
-	if (big) {
-		radix_by(r, tmp, n, 16, big);
-		free(big);
-		return;
+	/* large arrays: digits over the keys' span (radix_span); else, or when
+	 * its counts cannot be had, 8-bit digits with the counts on the stack */
+	if (n >= ((size_t)1 << 16)) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t k = rank_key(r[i].v);
+			lo = k < lo ? k : lo;
+			hi = k > hi ? k : hi;
+		}
+		if (hi == lo || radix_span(r, tmp, n, lo, hi - lo) == 0)
+			return;   /* all equal: in order already */
 	}
 	size_t small[8 * 256];
 	memset(small, 0, sizeof small);
@@ -135,13 +183,6 @@ double mx_top_share(const struct mx_ranked *r, size_t n, int pct)
 }
 
 /* ------------------------------------------------------------ the pass */
-
-/* The day of t since 1970-01-01 (floor division, as ts_day), inline for
- * the row loop. */
-static inline int64_t day_of(int64_t t)
-{
-	return t >= 0 ? t / SECS_PER_DAY : -((-t + SECS_PER_DAY - 1) / SECS_PER_DAY);
-}
 
 /* The channel half of mx_order_counts (the customer half is checked once per
  * customer with mx_counts). */
@@ -246,6 +287,52 @@ void mx_purchases_fini(struct mx_purchases *p)
 	p->movers = NULL;
 }
 
+/* The median of the customers' mean gaps (a million of them on the
+ * benchmark) without sorting or selecting among them all: the gaps fall
+ * into GB_N buckets in their order, by the exponent and the first 8 bits
+ * of the mantissa of the double (a gap is >= 1 day: no sign; buckets span
+ * 1 .. 2^32 days, the ends catch the rest), counted in a histogram as the
+ * pass makes them; only the one or two buckets of the middle ranks are
+ * then sorted. */
+#define GB_N 8192
+
+static inline uint32_t gap_bucket(double g)
+{
+	uint64_t u;
+	memcpy(&u, &g, sizeof u);   /* a positive double's bits are in its order */
+	int64_t k = (int64_t)(u >> 44) - ((int64_t)1023 << 8);   /* 1.0 is bucket 0 */
+	return k < 0 ? 0 : k >= GB_N ? GB_N - 1 : (uint32_t)k;
+}
+
+/* mx_select_median(v, n) (n > 0, the values > 0) to the bit, with hist[b]
+ * the number of values of bucket b; v is overwritten. */
+static double gap_median(double *v, size_t n, const uint32_t *hist)
+{
+	/* the middle ranks: equal for an odd n */
+	size_t rank[2] = { (n - 1) / 2, n / 2 }, sel[2] = { 0, 0 }, below = 0, taken = 0;
+	uint32_t take[2] = { GB_N, GB_N };
+	for (size_t b = 0, i = 0; b < GB_N && i < 2; b++) {
+		if (rank[i] < below + hist[b]) {
+			for (; i < 2 && rank[i] < below + hist[b]; i++) {
+				take[i] = (uint32_t)b;
+				sel[i] = rank[i] - below + taken;
+			}
+			taken += hist[b];
+		}
+		below += hist[b];
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t b = gap_bucket(v[i]);
+		if (b == take[0] || b == take[1])
+			v[m++] = v[i];
+	}
+	mx_quantile(v, m, 0);   /* sorts v[0..m): the buckets' values in order */
+	if (n % 2)
+		return v[sel[1]];
+	return (v[sel[0]] + v[sel[1]]) / 2;   /* as mx_select_median */
+}
+
 /* What every share of the pass reads. */
 struct pass_in {
 	const struct mx_ctx *ctx;
@@ -271,6 +358,7 @@ struct pass {
 	int64_t *cat_revenue, *win_rev;
 	struct mx_ranked *ranked;       /* up to c_hi - c_lo: net revenue in P */
 	double *gaps;                   /* up to c_hi - c_lo: mean gaps */
+	uint32_t *gap_hist;             /* GB_N: mean gaps per gap_bucket */
 	size_t n_ranked, n_gaps;
 	size_t customers, repeaters, buyers, buyers_repeat, ns_eligible, ns_one;
 	size_t return_orders;
@@ -279,12 +367,28 @@ struct pass {
 	size_t bad_row;                 /* SIZE_MAX, or an order before the grid */
 };
 
+/* The kind of row r as mx_kind_of, with the usual row (status none or
+ * completed, an amount >= 0) decided by one test. */
+static inline int row_kind(const uint32_t *status, const int64_t *amount, size_t r)
+{
+	uint32_t st = status ? status[r] : CRM_STATUS_NA;
+	if (st <= CRM_STATUS_COMPLETED && amount[r] >= 0)   /* CRM_NA is < 0 */
+		return MX_COMPLETED;
+	return mx_kind_of(status, amount, r);
+}
+
+/* The pass over the customers of a share. The row loop avoids branches
+ * whose outcome the data decides (a new month, a new day, in P or not, a
+ * channel's first order): they would mispredict a few times a customer.
+ * Days are counted from the grid's first day: (t - t0) / 86400 unsigned,
+ * which a time before the grid wraps around to a day past its end. */
 static void *pass_run(void *arg)
 {
 	struct pass *sh = arg;
 	const struct pass_in *in = sh->in;
 	const struct mx_ctx *ctx = in->ctx;
-	const int64_t A = in->A, ps = in->ps, pe = in->pe, d0 = in->d0;
+	const int64_t A = in->A, ps = in->ps, pe = in->pe;
+	const uint64_t t0 = (uint64_t)(in->d0 * SECS_PER_DAY);
 	const int64_t *at = in->at, *amount = in->amount;
 	const uint32_t *status = in->status, *chan = in->chan, *cat = in->cat;
 	const uint32_t *day_month = in->day_month;
@@ -297,24 +401,25 @@ static void *pass_run(void *arg)
 			continue;
 		size_t n_comp = 0, n_comp_p = 0, n_days = 0, n_touched = 0;
 		int64_t net_p = 0, first_t = 0, first_day = 0, last_day = 0;
-		int64_t last_active = -1, seen_first = 0;
+		int64_t last_active = -1;
+		size_t not_seen = 1;   /* 1 until the first completed order */
 		for (uint64_t r = in->bc[c], end = in->bc[c + 1]; r < end; r++) {
 			int64_t when = at[r], a = amount[r];
 			if (when > A)
 				break;   /* rows are in time order */
 			if (when == CRM_NA || a == CRM_NA || !channel_ok(ctx, chan, r))
 				continue;
-			int kind = mx_kind_of(status, amount, r);
+			int kind = row_kind(status, amount, r);
 			if (kind == MX_CANCELLED)
 				continue;
-			int64_t day = day_of(when);
-			if ((uint64_t)(day - d0) >= in->n_days) {
+			uint64_t day = ((uint64_t)when - t0) / SECS_PER_DAY;
+			if (day >= in->n_days) {
 				sh->bad_row = (size_t)r;
 				return NULL;
 			}
-			int64_t mi = day_month[day - d0];
+			int64_t mi = day_month[day];
 			struct mx_month *mo = &months[mi];
-			int in_p = when >= ps && when < pe;
+			int in_p = (when >= ps) & (when < pe);
 			uint32_t ch = chan ? chan[r] : 0;
 			if (kind == MX_RETURN) {
 				int64_t v = a < 0 ? -a : a;   /* METRICS.md: by its absolute value */
@@ -328,22 +433,17 @@ static void *pass_run(void *arg)
 			}
 			mo->orders++;
 			ovf |= __builtin_add_overflow(mo->revenue, a, &mo->revenue);
-			if (mi != last_active) {
-				mo->active++;
-				if (!seen_first) {
-					mo->new_customers++;
-					seen_first = 1;
-				}
-				last_active = mi;
-			}
+			mo->active += (size_t)(mi != last_active);
+			mo->new_customers += not_seen;   /* the month of the first */
+			not_seen = 0;
+			last_active = mi;
 			if (n_comp++ == 0) {
 				first_t = when;
-				first_day = last_day = day;
+				first_day = last_day = (int64_t)day;
 				n_days = 1;
-			} else if (day != last_day) {
-				last_day = day;
-				n_days++;
 			}
+			n_days += (size_t)((int64_t)day != last_day);
+			last_day = (int64_t)day;
 			if (cat) {
 				uint32_t k = cat[r];
 				int64_t w = mi - in->cat_w0;
@@ -360,14 +460,15 @@ static void *pass_run(void *arg)
 								      &sh->cat_revenue[cell]);
 				}
 			}
-			if (in_p) {
-				n_comp_p++;
-				ovf |= __builtin_add_overflow(net_p, a, &net_p);
-				mix[ch].orders++;
-				ovf |= __builtin_add_overflow(mix[ch].revenue, a, &mix[ch].revenue);
-				if (cnt[ch]++ == 0)
-					touched[n_touched++] = ch;
-			}
+			/* in P: the amount, else 0 */
+			int64_t a_p = a & -(int64_t)in_p;
+			n_comp_p += (size_t)in_p;
+			ovf |= __builtin_add_overflow(net_p, a_p, &net_p);
+			mix[ch].orders += (size_t)in_p;
+			ovf |= __builtin_add_overflow(mix[ch].revenue, a_p, &mix[ch].revenue);
+			touched[n_touched] = ch;   /* kept at the channel's first order in P */
+			n_touched += (size_t)(in_p & (cnt[ch] == 0));
+			cnt[ch] += (uint32_t)in_p;
 		}
 		if (n_comp_p) {
 			sh->customers++;
@@ -390,7 +491,9 @@ static void *pass_run(void *arg)
 			}
 		}
 		if (n_days >= 2) {
-			sh->gaps[sh->n_gaps++] = (double)(last_day - first_day) / (double)(n_days - 1);
+			double g = (double)(last_day - first_day) / (double)(n_days - 1);
+			sh->gaps[sh->n_gaps++] = g;
+			sh->gap_hist[gap_bucket(g)]++;
 			sh->span_days += last_day - first_day;
 		}
 	}
@@ -409,11 +512,12 @@ static int pass_alloc(struct pass *p, size_t n_months, size_t n_ch, size_t n_cat
 	p->cat_revenue = n_cat ? calloc(cells, sizeof *p->cat_revenue) : NULL;
 	p->mix = calloc(n_ch, sizeof *p->mix);
 	p->cnt = calloc(n_ch, sizeof *p->cnt);
-	p->touched = xmallocn(n_ch, sizeof *p->touched);
+	p->touched = xmallocn(n_ch + 1, sizeof *p->touched);   /* + 1: written ahead */
 	p->win_orders = n_cat ? calloc(n_cat * 6, sizeof *p->win_orders) : NULL;
 	p->win_rev = n_cat ? calloc(n_cat * 6, sizeof *p->win_rev) : NULL;
+	p->gap_hist = calloc(GB_N, sizeof *p->gap_hist);
 	p->bad_row = SIZE_MAX;
-	return p->months && p->mix && p->cnt && p->touched &&
+	return p->months && p->mix && p->cnt && p->touched && p->gap_hist &&
 	       (!n_cat || (p->cat_orders && p->cat_revenue && p->win_orders && p->win_rev)) ? 0 : -1;
 }
 
@@ -427,6 +531,7 @@ static void pass_free(struct pass *p)
 	free(p->touched);
 	free(p->win_orders);
 	free(p->win_rev);
+	free(p->gap_hist);
 }
 
 /* Adds share b's sums into a (ranked and gaps are joined by the caller). */
@@ -460,6 +565,8 @@ static void pass_merge(struct pass *a, const struct pass *b, size_t n_months, si
 		a->win_orders[i] += b->win_orders[i];
 		ovf |= __builtin_add_overflow(a->win_rev[i], b->win_rev[i], &a->win_rev[i]);
 	}
+	for (size_t i = 0; i < GB_N; i++)
+		a->gap_hist[i] += b->gap_hist[i];
 	a->customers += b->customers;
 	a->repeaters += b->repeaters;
 	a->buyers += b->buyers;
@@ -656,7 +763,7 @@ int mx_purchases_compute(const struct mx_ctx *ctx, struct mx_purchases *out,
 		for (size_t i = 0; i < n_gaps; i++)
 			sum += gaps[i];
 		out->ipt_mean = sum / (double)n_gaps;
-		out->ipt_median = mx_select_median(gaps, n_gaps);
+		out->ipt_median = gap_median(gaps, n_gaps, p0->gap_hist);
 		out->span_mean = (double)p0->span_days / (double)n_gaps;
 	}
 

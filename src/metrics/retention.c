@@ -2,14 +2,19 @@
  * over P, cohorts, lifecycle stages and their transitions, spend band
  * migration (METRICS.md "Customers over time", retention.h for the rules).
  *
- * Two passes over the customers, each reading a customer's order rows
- * once into a small scratch list of its counted orders (time, day, month,
- * signed amount), from which every per-customer fact is taken: the first
- * pass gives stages (at A, start(P) and end(P) in one scan), churn, cohorts
- * and the net revenue that the spend band cuts are quantiles of; the
- * second walks the cumulative net revenue of the customers with orders in
- * P through the bands. No per-customer allocation; on large data each pass
- * runs on two threads over two customer ranges (as crm_summary_compute). */
+ * Two passes over the order rows, customer by customer, without a
+ * per-customer allocation. The first reads each customer's rows once and
+ * takes every fact as they go by: the stages at start(P), end(P) and A are
+ * snapshots of a running state as the rows pass those dates, and churn,
+ * cohorts and the net revenue that the spend band cuts are quantiles of
+ * come from the same rows. The cuts are found from a histogram of bucket
+ * keys made on the way and a selection among the few values of the
+ * buckets that hold them; the second pass walks the cumulative net revenue
+ * of the customers with orders in P through the bands, counting the days
+ * to a move up in a histogram. The row loops avoid branches whose outcome
+ * the data decides, as those mispredict a few times a customer. On large
+ * data each pass runs on two threads over two customer ranges (as
+ * crm_summary_compute). */
 #include "metrics/retention.h"
 
 #include <math.h>
@@ -24,24 +29,6 @@
 #include "core/tstamp.h"
 #include "data/dataset.h"
 #include "report/doc.h"
-
-/* One counted order of a customer: a completed order (amount >= 0) or a
- * return (amount < 0, its absolute value subtracted). */
-struct ev {
-	int64_t t;        /* ordered_at */
-	int64_t day;      /* mx_day_of(t) */
-	int64_t month;    /* mx_month_of(t) */
-	int64_t amount;   /* signed net effect, money */
-	int completed;    /* 1: a completed order, 0: a return */
-};
-
-/* Scratch shared by the per-customer steps, sized for the customer with
- * the most order rows. */
-struct scratch {
-	struct ev *ev;
-	int64_t *gaps;    /* days between distinct order days */
-	size_t cap;
-};
 
 static const char *const stage_names[MX_N_STAGES] = {
 	"prospect", "new", "growing", "mature", "at_risk", "churned"
@@ -58,150 +45,97 @@ const char *mx_stage_name(int stage)
 	return "?";
 }
 
-/* The most order rows any customer has (0 when orders are not laid out). */
-static size_t max_rows(const struct crm_dataset *ds)
-{
-	const struct crm_table *t = &ds->t[CRM_ORDERS];
-	size_t m = 0;
-	if (t->n == 0 || !t->by_customer)
-		return 0;
-	for (size_t c = 0; c < ds->n_customers; c++) {
-		size_t n = (size_t)(t->by_customer[c + 1] - t->by_customer[c]);
-		if (n > m)
-			m = n;
-	}
-	return m;
-}
+/* ------------------------------------------------------------ order rows */
 
-static int scratch_init(struct scratch *s, const struct crm_dataset *ds, struct crm_err *err)
-{
-	s->cap = max_rows(ds);
-	size_t n = s->cap ? s->cap : 1;
-	s->ev = xmallocn(n, sizeof *s->ev);
-	s->gaps = xmallocn(n, sizeof *s->gaps);
-	if (!s->ev || !s->gaps) {
-		free(s->ev);
-		free(s->gaps);
-		s->ev = NULL;
-		s->gaps = NULL;
-		return crm_err_set(err, CRM_ENOMEM, "retention: out of memory for %zu orders of a customer",
-				   s->cap);
-	}
-	return CRM_OK;
-}
-
-static void scratch_fini(struct scratch *s)
-{
-	free(s->ev);
-	free(s->gaps);
-}
-
-/* The month of each day of a range: a table lookup instead of
- * mx_month_of's calendar arithmetic for every order. */
-struct month_tab {
-	int64_t day0;             /* the first day covered */
-	size_t n;                 /* days covered (0: none, mx_month_of is used) */
-	int32_t *month;           /* n months (mx_month_of) */
+/* The order columns the row loops read, and which rows count: a row counts
+ * when it has a time, is of the chosen order channel (if any) and is not
+ * cancelled (mx_order_counts, mx_kind_of; the customer is checked once per
+ * customer with mx_counts). */
+struct rows {
+	const uint64_t *bc;         /* by_customer; NULL: no row counts */
+	const int64_t *at, *amount;
+	const uint32_t *status;     /* NULL: no status column */
+	const uint32_t *chan;       /* channel codes (read only when channel != 0) */
+	uint32_t channel;           /* ctx->order_channel; 0: every channel */
 };
 
-/* At most this many days are tabulated (some 350 years). */
-#define MONTH_TAB_MAX ((size_t)1 << 17)
-
-/* Tabulates the days of times t0 .. t1 (CRM_NA: nothing). -1 on ENOMEM. */
-static int month_tab_init(struct month_tab *mt, int64_t t0, int64_t t1)
+static void rows_init(struct rows *rw, const struct mx_ctx *ctx)
 {
-	mt->n = 0;
-	mt->month = NULL;
-	if (t0 == CRM_NA || t1 == CRM_NA || t1 < t0)
-		return 0;
-	int64_t d0 = mx_day_of(t0), d1 = mx_day_of(t1);
-	if ((uint64_t)(d1 - d0) >= MONTH_TAB_MAX)
-		return 0;
-	size_t n = (size_t)(d1 - d0 + 1);
-	mt->month = xmallocn(n, sizeof *mt->month);
-	if (!mt->month)
-		return -1;
-	mt->day0 = d0;
-	mt->n = n;
-	for (int64_t m = mx_month_of(t0), d = d0; d <= d1; m++) {
-		int64_t next = mx_month_start(m + 1) / SECS_PER_DAY;
-		for (; d < next && d <= d1; d++)
-			mt->month[d - d0] = (int32_t)m;
+	const struct crm_table *t = &ctx->ds->t[CRM_ORDERS];
+	const struct crm_column *ch = &t->col[CRM_O_CHANNEL];
+	memset(rw, 0, sizeof *rw);
+	rw->channel = ctx->order_channel;
+	rw->chan = ch->kind == CRM_COL_CAT ? ch->cat : NULL;
+	/* no time or amount column: nothing counts (a row without an amount is
+	 * cancelled); a chosen channel without the column: no row is of it */
+	if (t->n == 0 || !t->by_customer || !t->col[CRM_O_ORDERED_AT].i64 ||
+	    !t->col[CRM_O_AMOUNT].i64 || (rw->channel && !rw->chan))
+		return;
+	rw->bc = t->by_customer;
+	rw->at = t->col[CRM_O_ORDERED_AT].i64;
+	rw->amount = t->col[CRM_O_AMOUNT].i64;
+	rw->status = t->col[CRM_O_STATUS].cat;
+}
+
+/* The kind of row r (mx_kind_of; MX_CANCELLED also for a row of another
+ * channel than the chosen one), and for the others its signed net effect
+ * in *amt: the amount of a completed order, minus the absolute value of a
+ * return. The columns are arguments so that the passes can have the
+ * compiler make a copy of their loop for the usual case of no status
+ * column and no channel chosen (status NULL, channel 0 as constants). */
+__attribute__((always_inline))
+static inline int kind_of(const uint32_t *status, const int64_t *amount, const uint32_t *chan,
+			  uint32_t channel, uint64_t r, int64_t *amt)
+{
+	if (channel && chan[r] != channel)
+		return MX_CANCELLED;
+	int64_t a = amount[r];
+	uint32_t st = status ? status[r] : CRM_STATUS_NA;
+	if (st <= CRM_STATUS_COMPLETED && a >= 0) {   /* the usual row; CRM_NA is < 0 */
+		*amt = a;
+		return MX_COMPLETED;
 	}
+	if (st == CRM_STATUS_CANCELLED || a == CRM_NA)
+		return MX_CANCELLED;   /* as mx_kind_of */
+	if (st == CRM_STATUS_RETURNED || a < 0) {
+		*amt = a < 0 ? a : -a;
+		return MX_RETURN;
+	}
+	*amt = a;
+	return MX_COMPLETED;
+}
+
+static inline int row_kind(const struct rows *rw, uint64_t r, int64_t *amt)
+{
+	return kind_of(rw->status, rw->amount, rw->chan, rw->channel, r, amt);
+}
+
+/* The day of t since 1970-01-01 (ts_day), inline for the row loops. */
+static inline int64_t day_of(int64_t t)
+{
+	int64_t q = t / SECS_PER_DAY;
+	return t % SECS_PER_DAY < 0 ? q - 1 : q;
+}
+
+/* 1 when customer c has a counted completed order among rows [from, to). */
+static int completed_from(const struct rows *rw, uint64_t from, uint64_t to)
+{
+	int64_t amt;
+	for (uint64_t r = from; r < to; r++)
+		if (rw->at[r] != CRM_NA && row_kind(rw, r, &amt) == MX_COMPLETED)
+			return 1;
 	return 0;
 }
 
-static int64_t month_at(const struct month_tab *mt, int64_t t, int64_t day)
+/* The earlier of customer c's signup_at and their first lead's created_at
+ * (the lead rows are in time order), or CRM_NA. With the first completed
+ * order, this is when the customer became known. */
+static int64_t known_from(const struct crm_dataset *ds, size_t c)
 {
-	int64_t k = day - (mt ? mt->day0 : 0);
-	if (mt && k >= 0 && (uint64_t)k < mt->n)
-		return mt->month[k];
-	return mx_month_of(t);
-}
-
-/* Reads customer c's counted orders with time <= upto into ev (time
- * order); returns how many. Rows without a time are skipped. The months
- * are filled only when months is set (a table, or NULL for none). */
-static size_t gather(const struct mx_ctx *ctx, size_t c, int64_t upto,
-		     const struct month_tab *months, struct ev *ev)
-{
-	const struct crm_table *t = &ctx->ds->t[CRM_ORDERS];
-	const int64_t *at = t->col[CRM_O_ORDERED_AT].i64, *amount = t->col[CRM_O_AMOUNT].i64;
-	size_t n = 0;
-	if (t->n == 0 || !t->by_customer || !at || !amount)
-		return 0;
-	for (uint64_t r = t->by_customer[c], end = t->by_customer[c + 1]; r < end; r++) {
-		int64_t when = at[r];
-		if (when == CRM_NA)
-			continue;
-		if (when > upto)
-			break;   /* rows are in time order */
-		if (ctx->order_channel && !mx_order_counts(ctx, (size_t)r))
-			continue;
-		int kind = mx_order_kind(t, (size_t)r);
-		if (kind == MX_CANCELLED)
-			continue;
-		int64_t a = amount[r];   /* not CRM_NA: that is MX_CANCELLED */
-		ev[n].t = when;
-		ev[n].day = mx_day_of(when);
-		ev[n].month = months ? month_at(months, when, ev[n].day) : 0;
-		ev[n].amount = kind == MX_COMPLETED ? a : (a < 0 ? a : -a);
-		ev[n].completed = kind == MX_COMPLETED;
-		n++;
-	}
-	return n;
-}
-
-/* The time of customer c's first counted completed order (at any time),
- * or CRM_NA. */
-static int64_t first_order_time(const struct mx_ctx *ctx, size_t c)
-{
-	const struct crm_table *t = &ctx->ds->t[CRM_ORDERS];
-	const int64_t *at = t->col[CRM_O_ORDERED_AT].i64;
-	if (t->n == 0 || !t->by_customer || !at)
-		return CRM_NA;
-	for (uint64_t r = t->by_customer[c], end = t->by_customer[c + 1]; r < end; r++) {
-		if (at[r] == CRM_NA || (ctx->order_channel && !mx_order_counts(ctx, (size_t)r)))
-			continue;
-		if (mx_order_kind(t, (size_t)r) == MX_COMPLETED)
-			return at[r];
-	}
-	return CRM_NA;
-}
-
-/* When customer c became known: the earliest of signup_at, their first
- * lead's created_at and their first counted completed order; CRM_NA when
- * none. */
-static int64_t entry_time(const struct mx_ctx *ctx, size_t c)
-{
-	const struct crm_dataset *ds = ctx->ds;
-	int64_t e = first_order_time(ctx, c);
+	int64_t e = CRM_NA;
 	const struct crm_table *cu = &ds->t[CRM_CUSTOMERS];
-	if (cu->col[CRM_C_SIGNUP_AT].i64) {
-		int64_t t = cu->col[CRM_C_SIGNUP_AT].i64[c];
-		if (t != CRM_NA && (e == CRM_NA || t < e))
-			e = t;
-	}
+	if (cu->col[CRM_C_SIGNUP_AT].i64)
+		e = cu->col[CRM_C_SIGNUP_AT].i64[c];
 	const struct crm_table *l = &ds->t[CRM_LEADS];
 	if (l->n && l->by_customer && l->col[CRM_L_CREATED_AT].i64 &&
 	    l->by_customer[c] < l->by_customer[c + 1]) {
@@ -212,65 +146,91 @@ static int64_t entry_time(const struct mx_ctx *ctx, size_t c)
 	return e;
 }
 
+/* The stage at d of a customer without a completed order by d: not yet
+ * known when they became known after d (known: known_from; has_order: they
+ * have a counted completed order at all, which is after d), else a
+ * prospect. */
+static int stage_without_order(int64_t known, int has_order, int64_t d)
+{
+	if (known != CRM_NA)
+		return known > d ? MX_STAGE_NOT_YET : MX_STAGE_PROSPECT;
+	return has_order ? MX_STAGE_NOT_YET : MX_STAGE_PROSPECT;
+}
+
+/* ---------------------------------------------------------------- stages */
+
 /* What the stage at a date is decided from: a customer's completed orders
- * up to the date, read incrementally (stats_to), so that the stages at
- * several ascending dates take one scan. */
+ * up to the date, added one by one in time order. */
 struct stage_scan {
-	size_t i;                 /* next event of ev to read */
 	size_t n, n_gaps;         /* completed orders; gaps in gaps[0 .. n_gaps) */
 	int64_t first_day, last_day;
 	int64_t min_gap, max_gap; /* of the gaps, when n_gaps > 0 */
 };
 
-/* Reads the events of ev[0..m) with time <= d into sc. */
-static void stats_to(const struct ev *ev, size_t m, int64_t d, struct stage_scan *sc,
-		     int64_t *gaps)
+/* Adds a completed order of day `day` (not before the last) to sc; gaps
+ * has room for one value per completed order. */
+static inline void scan_add(struct stage_scan *sc, int64_t day, int64_t *gaps)
 {
-	for (; sc->i < m && ev[sc->i].t <= d; sc->i++) {
-		const struct ev *e = &ev[sc->i];
-		if (!e->completed)
-			continue;
-		if (sc->n++ == 0) {
-			sc->first_day = sc->last_day = e->day;
-		} else if (e->day != sc->last_day) {
-			int64_t g = e->day - sc->last_day;
-			if (sc->n_gaps == 0 || g < sc->min_gap)
-				sc->min_gap = g;
-			if (sc->n_gaps == 0 || g > sc->max_gap)
-				sc->max_gap = g;
-			gaps[sc->n_gaps++] = g;
-			sc->last_day = e->day;
-		}
+	if (sc->n++ == 0) {
+		sc->first_day = sc->last_day = day;
+		return;
 	}
+	if (day == sc->last_day)
+		return;
+	int64_t g = day - sc->last_day;
+	sc->min_gap = sc->n_gaps == 0 || g < sc->min_gap ? g : sc->min_gap;
+	sc->max_gap = sc->n_gaps == 0 || g > sc->max_gap ? g : sc->max_gap;
+	gaps[sc->n_gaps++] = g;
+	sc->last_day = day;
 }
 
-/* The stage at d (retention.h; today is its day) of a customer known from
- * entry whose orders up to d are in sc. Reorders gaps[0 .. sc->n_gaps), which later scans may
- * extend: the median does not depend on the order. */
-static int stage_of(const struct stage_scan *sc, int64_t d, int64_t today, int64_t entry,
-		    const struct mx_opts *o, int64_t *gaps)
+/* 1 when since > f x the median (type 7) of gaps[0..n) (n > 0), as
+ * (double)since > f * mx_select_median_i64(gaps, n) decides it, without
+ * finding the median: "since > f x g" holds for the gaps below some limit
+ * (f > 0), so it holds for the median of an odd n when it holds for more
+ * than half of them; for an even n, when it holds for more than half (both
+ * middle gaps) or fewer than half (neither), and else the two middle gaps
+ * are the largest gap it holds for and the smallest it does not. One pass
+ * without branches (the gaps come in any order), gaps not reordered. */
+static int beyond_median(const int64_t *gaps, size_t n, int64_t since, double f)
 {
-	if (entry != CRM_NA && entry > d)
-		return MX_STAGE_NOT_YET;
-	if (sc->n == 0)
-		return MX_STAGE_PROSPECT;
+	size_t below = 0;   /* gaps g with since > f x g */
+	int64_t lower = INT64_MIN, upper = INT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		int64_t g = gaps[i];
+		int holds = (double)since > f * (double)g;
+		int64_t mask = -(int64_t)holds;   /* all ones when it holds */
+		int64_t as_lower = (g & mask) | (INT64_MIN & ~mask);
+		int64_t as_upper = (INT64_MAX & mask) | (g & ~mask);
+		below += (size_t)holds;
+		lower = as_lower > lower ? as_lower : lower;
+		upper = as_upper < upper ? as_upper : upper;
+	}
+	if (n % 2 || below != n / 2)
+		return below > n / 2;
+	return (double)since > f * (((double)lower + (double)upper) / 2);
+}
+
+/* The stage on day `today` of a customer whose completed orders up to then
+ * (at least one: such a customer is known) are in sc. */
+static int stage_of(const struct stage_scan *sc, int64_t today, const struct mx_opts *o,
+		    const int64_t *gaps)
+{
 	int64_t since = today - sc->last_day;
 	if (since > o->churn_window_days)
 		return MX_STAGE_CHURNED;
 	/* one order day (also 2+ orders all on one day): the fixed limit; else
-	 * factor x the median gap, which lies between the smallest and the
-	 * largest gap: only when since falls between those limits is the
-	 * median needed */
+	 * factor x the median gap */
 	double f = o->at_risk_factor;
 	int at_risk;
 	if (sc->n_gaps == 0)
 		at_risk = since > o->at_risk_one_order_days;
-	else if ((double)since <= f * (double)sc->min_gap)
+	else if ((double)since <= f * (double)sc->min_gap)   /* the median lies between */
 		at_risk = 0;
 	else if ((double)since > f * (double)sc->max_gap)
 		at_risk = 1;
 	else
-		at_risk = (double)since > f * mx_select_median_i64(gaps, sc->n_gaps);
+		at_risk = beyond_median(gaps, sc->n_gaps, since, f);
 	if (at_risk)
 		return MX_STAGE_AT_RISK;
 	if (sc->n == 1)
@@ -278,56 +238,59 @@ static int stage_of(const struct stage_scan *sc, int64_t d, int64_t today, int64
 	return today - sc->first_day <= o->growing_days ? MX_STAGE_GROWING : MX_STAGE_MATURE;
 }
 
-/* The stage at d of a customer with orders ev[0..m) known from entry.
- * gaps is scratch of m values. */
-static int stage_at(const struct ev *ev, size_t m, int64_t d, int64_t entry,
-		    const struct mx_opts *o, int64_t *gaps)
+/* Grows *gaps to hold at least n values; 0, or -1 on ENOMEM. */
+static int gaps_reserve(int64_t **gaps, size_t *cap, size_t n)
 {
-	struct stage_scan sc = { 0, 0, 0, 0, 0, 0, 0 };
-	stats_to(ev, m, d, &sc, gaps);
-	return stage_of(&sc, d, mx_day_of(d), entry, o, gaps);
-}
-
-/* The stages at dates d[0..3) (any order; days[i] is the day of d[i])
- * into st, in one scan. */
-static void stages3(const struct ev *ev, size_t m, const int64_t d[3], const int64_t days[3],
-		    int64_t entry, const struct mx_opts *o, int64_t *gaps, int st[3])
-{
-	int ord[3] = { 0, 1, 2 };
-	for (int i = 1; i < 3; i++)
-		for (int j = i; j > 0 && d[ord[j - 1]] > d[ord[j]]; j--) {
-			int t = ord[j];
-			ord[j] = ord[j - 1];
-			ord[j - 1] = t;
-		}
-	struct stage_scan sc = { 0, 0, 0, 0, 0, 0, 0 };
-	for (int k = 0; k < 3; k++) {
-		int x = ord[k];
-		if (k > 0 && d[x] == d[ord[k - 1]]) {
-			st[x] = st[ord[k - 1]];
-			continue;
-		}
-		stats_to(ev, m, d[x], &sc, gaps);
-		st[x] = stage_of(&sc, d[x], days[x], entry, o, gaps);
-	}
+	if (n <= *cap)
+		return 0;
+	size_t want = *cap ? *cap : 64;
+	while (want < n)
+		want *= 2;
+	int64_t *g = xreallocn(*gaps, want, sizeof *g);
+	if (!g)
+		return -1;
+	*gaps = g;
+	*cap = want;
+	return 0;
 }
 
 static int stages_at(const struct mx_ctx *ctx, int64_t at, uint8_t *stage, struct crm_err *err)
 {
-	struct scratch s;
-	int rc = scratch_init(&s, ctx->ds, err);
-	if (rc != CRM_OK)
-		return rc;
+	struct rows rw;
+	int64_t *gaps = NULL, today = day_of(at);
+	size_t cap = 0;
+	rows_init(&rw, ctx);
 	for (size_t c = 0; c < ctx->ds->n_customers; c++) {
 		if (!mx_counts(ctx, (uint32_t)c)) {
 			stage[c] = MX_STAGE_OUT;
 			continue;
 		}
-		size_t m = gather(ctx, c, at, NULL, s.ev);
-		int64_t entry = entry_time(ctx, c);
-		stage[c] = (uint8_t)stage_at(s.ev, m, at, entry, &ctx->o, s.gaps);
+		struct stage_scan sc = { 0, 0, 0, 0, 0, 0 };
+		uint64_t r = rw.bc ? rw.bc[c] : 0, end = rw.bc ? rw.bc[c + 1] : 0;
+		if (gaps_reserve(&gaps, &cap, (size_t)(end - r)) != 0) {
+			free(gaps);
+			return crm_err_set(err, CRM_ENOMEM,
+					   "retention: out of memory for %zu orders of a customer",
+					   (size_t)(end - r));
+		}
+		for (; r < end; r++) {
+			int64_t when = rw.at[r], amt;
+			if (when == CRM_NA)
+				continue;
+			if (when > at)
+				break;   /* rows are in time order */
+			if (row_kind(&rw, r, &amt) == MX_COMPLETED)
+				scan_add(&sc, day_of(when), gaps);
+		}
+		if (sc.n) {
+			stage[c] = (uint8_t)stage_of(&sc, today, &ctx->o, gaps);
+		} else {
+			int64_t known = known_from(ctx->ds, c);
+			int has = known == CRM_NA && rw.bc && completed_from(&rw, r, rw.bc[c + 1]);
+			stage[c] = (uint8_t)stage_without_order(known, has, at);
+		}
 	}
-	scratch_fini(&s);
+	free(gaps);
 	return CRM_OK;
 }
 
@@ -358,71 +321,282 @@ void mx_retention_free(struct mx_retention *r)
 	free(r);
 }
 
-/* The band of net revenue v (retention.h): 1 + the cuts below v. */
-static int band_of(const double *cut, int n_cuts, int64_t v)
+/* ------------------------------------------------------------- quantiles */
+
+/* The rank lo of the type-7 quantile p of n > 0 sorted values (Hyndman &
+ * Fan 1996, as mx_quantile_sorted: h = (n - 1) p, clamped p) and the
+ * fraction of the way to the next into *frac (0 at the last value). */
+static size_t type7_rank(size_t n, double p, double *frac)
 {
-	int lo = 0, hi = n_cuts;
-	double x = (double)v;
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-		if (cut[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
+	double h = (double)(n - 1) * (p < 0 ? 0 : p > 1 ? 1 : p);
+	size_t lo = (size_t)floor(h);
+	*frac = h - (double)lo;
+	if (lo >= n - 1) {
+		*frac = 0;
+		return n - 1;
 	}
-	return 1 + lo;
+	return lo;
+}
+
+/* mx_quantile_sorted's interpolation between order statistics x (rank
+ * lo) and y (rank lo + 1; not read when frac is 0). */
+static double type7(int64_t x, int64_t y, double frac)
+{
+	if (frac == 0)
+		return (double)x;
+	return (double)x + frac * ((double)y - (double)x);
+}
+
+/* Moves the order statistics ranks[a .. b) (ascending, distinct, within
+ * [lo, hi)) of v[lo .. hi) into place: each v[rank] is then the (rank+1)-th
+ * smallest of v[lo .. hi), the values before it no larger and those after
+ * no smaller. Selects the middle rank, then each side's ranks in its side. */
+static void select_ranks(int64_t *v, size_t lo, size_t hi, const size_t *ranks, size_t a,
+			 size_t b)
+{
+	while (a < b) {
+		size_t m = a + (b - a) / 2, k = ranks[m];
+		mx_select_i64(v + lo, hi - lo, k - lo);
+		select_ranks(v, lo, k, ranks, a, m);
+		lo = k + 1;
+		a = m + 1;
+	}
+}
+
+/* The type-7 quantile p of v[0..n) by selection: what mx_quantile gives
+ * on the values as doubles, to the bit (the conversion keeps their
+ * order); NAN when n = 0. v is reordered. */
+static double quantile_i64(int64_t *v, size_t n, double p)
+{
+	double frac;
+	if (n == 0)
+		return NAN;
+	size_t lo = type7_rank(n, p, &frac);
+	int64_t x = mx_select_i64(v, n, lo), y = x;
+	if (frac != 0) {   /* the next: the least of those after lo */
+		y = v[lo + 1];
+		for (size_t i = lo + 2; i < n; i++)
+			y = v[i] < y ? v[i] : y;
+	}
+	return type7(x, y, frac);
+}
+
+/* Money values (net revenue per customer) fall into VB_N buckets of a key
+ * in their order: a value below 256 is its own bucket, a larger one's
+ * bucket is its bit length and the 8 bits after its leading one (256 per
+ * power of two, so a bucket spans at most 1/256 of its values), negative
+ * values mirrored below the others. A histogram of the keys, kept as the
+ * values are made, tells which buckets hold the quantiles, and only their
+ * values are selected among: a pass over 2-byte keys instead of a sort,
+ * or a selection, of millions of values. */
+#define VB_HALF 14336               /* buckets of the values >= 0: 256 + 54 x 256 */
+#define VB_N (2 * VB_HALF)
+
+/* The bucket of v in [0, VB_HALF) for 0 <= v < 2^63. */
+static inline uint32_t vb_mag(uint64_t v)
+{
+	if (v < 256)
+		return (uint32_t)v;
+	int shift = 64 - __builtin_clzll(v) - 9;   /* bit length - 9: 0 .. 54 */
+	return (uint32_t)shift * 256 + (uint32_t)(v >> shift);   /* v >> shift: 256 .. 511 */
+}
+
+/* The bucket key of v: a < b whenever key(a) < key(b). */
+static inline uint16_t vb_key(int64_t v)
+{
+	if (v >= 0)
+		return (uint16_t)(VB_HALF + vb_mag((uint64_t)v));
+	return (uint16_t)(VB_HALF - 1 - vb_mag((uint64_t)~v));   /* ~v = -v - 1 >= 0 */
+}
+
+/* The type-7 quantiles at the ascending p[0..k) (k <= 100) of v[0..n)
+ * (n > 0) into out, as quantile_i64 gives each: key[i] = vb_key(v[i]),
+ * hist[b] the number of keys b. v is overwritten. */
+static void bucket_quantiles(int64_t *v, const uint16_t *key, size_t n, const uint32_t *hist,
+			     const double *p, size_t k, double *out)
+{
+	size_t lo[100], want[200], sel[200] = { 0 }, n_want = 0;
+	double frac[100];
+	uint8_t take[VB_N];
+	/* the ranks wanted: each quantile's and, to interpolate, the next */
+	for (size_t j = 0; j < k; j++) {
+		lo[j] = type7_rank(n, p[j], &frac[j]);
+		for (size_t r = lo[j]; r <= lo[j] + (frac[j] != 0); r++)
+			if (n_want == 0 || want[n_want - 1] < r)
+				want[n_want++] = r;
+	}
+	/* the bucket of each, and its rank among the taken buckets' values:
+	 * buckets are ranges of values in order, so that is its rank minus
+	 * the values of the buckets before it not taken */
+	memset(take, 0, sizeof take);
+	size_t below = 0, taken = 0;
+	for (size_t b = 0, i = 0; b < VB_N && i < n_want; b++) {
+		size_t cnt = hist[b];
+		if (want[i] < below + cnt) {
+			take[b] = 1;
+			for (; i < n_want && want[i] < below + cnt; i++)
+				sel[i] = want[i] - below + taken;
+			taken += cnt;
+		}
+		below += cnt;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (take[key[i]])
+			v[m++] = v[i];
+	select_ranks(v, 0, m, sel, 0, n_want);
+	for (size_t j = 0, i = 0; j < k; j++) {
+		while (want[i] != lo[j])
+			i++;
+		out[j] = type7(v[sel[i]], frac[j] != 0 ? v[sel[i + 1]] : 0, frac[j]);
+	}
+}
+
+/* Days in a band before a move up (pass 2): counted per day below
+ * DAYS_HIST (some 90 years), longer ones listed. Days are never negative:
+ * a customer's rows are in time order. */
+#define DAYS_HIST 32768
+
+/* The k-th smallest (0-based) of the days counted in hist[DAYS_HIST]
+ * (n_hist of them) and listed in big[0..n_big) (all >= DAYS_HIST; big is
+ * reordered). */
+static int64_t days_kth(const size_t *hist, size_t n_hist, int64_t *big, size_t n_big, size_t k)
+{
+	if (k >= n_hist)
+		return mx_select_i64(big, n_big, k - n_hist);
+	size_t cum = 0, d = 0;
+	while ((cum += hist[d]) <= k)
+		d++;
+	return (int64_t)d;
+}
+
+/* Their median (type 7); NAN when there is none. */
+static double days_median(const size_t *hist, size_t n_hist, int64_t *big, size_t n_big)
+{
+	size_t n = n_hist + n_big;
+	double frac;
+	if (n == 0)
+		return NAN;
+	size_t lo = type7_rank(n, 0.5, &frac);
+	int64_t x = days_kth(hist, n_hist, big, n_big, lo);
+	int64_t y = frac != 0 ? days_kth(hist, n_hist, big, n_big, lo + 1) : x;
+	return type7(x, y, frac);
+}
+
+/* ------------------------------------------------------------------ passes */
+
+/* The month of each day of a range: a table lookup instead of
+ * mx_month_of's calendar arithmetic for every order. */
+struct month_tab {
+	int64_t day0;             /* the first day covered */
+	uint64_t t0;              /* its first second, as unsigned */
+	size_t n;                 /* days covered (0: none, mx_month_of is used) */
+	int32_t *month;           /* n months (mx_month_of) */
+};
+
+/* At most this many days are tabulated (some 350 years). */
+#define MONTH_TAB_MAX ((size_t)1 << 17)
+
+/* Tabulates the days of times t0 .. t1 (t1 not CRM_NA; t0 CRM_NA: none),
+ * and makes the day of t0 (else of t1) day0, which the passes count days
+ * from. -1 on ENOMEM. */
+static int month_tab_init(struct month_tab *mt, int64_t t0, int64_t t1)
+{
+	mt->n = 0;
+	mt->month = NULL;
+	mt->day0 = mx_day_of(t0 != CRM_NA && t0 <= t1 ? t0 : t1);
+	mt->t0 = (uint64_t)(mt->day0 * SECS_PER_DAY);
+	if (t0 == CRM_NA || t1 < t0)
+		return 0;
+	int64_t d0 = mt->day0, d1 = mx_day_of(t1);
+	if ((uint64_t)(d1 - d0) >= MONTH_TAB_MAX)
+		return 0;
+	size_t n = (size_t)(d1 - d0 + 1);
+	mt->month = xmallocn(n, sizeof *mt->month);
+	if (!mt->month)
+		return -1;
+	mt->n = n;
+	for (int64_t m = mx_month_of(t0), d = d0; d <= d1; m++) {
+		int64_t next = mx_month_start(m + 1) / SECS_PER_DAY;
+		for (; d < next && d <= d1; d++)
+			mt->month[d - d0] = (int32_t)m;
+	}
+	return 0;
+}
+
+/* The day of t counted from mt->day0 (day_of(t) - day0) and its month
+ * (mx_month_of) into *month: one unsigned division and a lookup for the
+ * days of the table (a time before it wraps around to a large k). */
+static inline int64_t day_month(const struct month_tab *mt, int64_t t, int64_t *month)
+{
+	uint64_t k = ((uint64_t)t - mt->t0) / SECS_PER_DAY;
+	if (k < mt->n) {
+		*month = mt->month[k];
+		return (int64_t)k;
+	}
+	*month = mx_month_of(t);
+	return day_of(t) - mt->day0;
+}
+
+/* The band of net revenue v (retention.h): 1 + the cuts below v (they
+ * ascend). Few cuts (4 by default) are counted, more searched; neither
+ * way branches on v, which would mispredict. */
+static inline int band_of(const double *cut, int n_cuts, int64_t v)
+{
+	double x = (double)v;
+	int n = n_cuts, below = 0;
+	if (n <= 8) {
+		for (int i = 0; i < n; i++)
+			below += cut[i] < x;
+		return 1 + below;
+	}
+	const double *b = cut;
+	while (n > 1) {   /* the cuts before b are below x */
+		int half = n / 2;
+		b = b[half] < x ? b + half : b;
+		n -= half;
+	}
+	return 1 + (int)(b - cut) + (b[0] < x);
 }
 
 /* Adds b to *a, remembering an overflow in *ovf. */
-static void add_money(int64_t *a, int64_t b, int *ovf)
+static inline void add_money(int64_t *a, int64_t b, int *ovf)
 {
 	*ovf |= __builtin_add_overflow(*a, b, a);
 }
 
-static int cohorts_alloc(struct mx_retention *r, int64_t first_month, int64_t last_month,
-			 struct crm_err *err)
-{
-	if (last_month - first_month + 1 > MX_COHORT_MAX_MONTHS)
-		first_month = last_month - MX_COHORT_MAX_MONTHS + 1;
-	r->cohort_first = first_month;
-	r->n_cohorts = (size_t)(last_month - first_month + 1);
-	size_t n = r->n_cohorts;
-	r->cohort_size = calloc(n, sizeof *r->cohort_size);
-	r->cohort_active = calloc(n * n, sizeof *r->cohort_active);
-	r->cohort_active_unb = calloc(n * n, sizeof *r->cohort_active_unb);
-	r->cohort_revenue = calloc(n * n, sizeof *r->cohort_revenue);
-	if (!r->cohort_size || !r->cohort_active || !r->cohort_active_unb || !r->cohort_revenue)
-		return crm_err_set(err, CRM_ENOMEM, "retention: out of memory for %zu cohorts", n);
-	return CRM_OK;
-}
+/* The dates pass 1 takes the stages at: A, start(P) and end(P), distinct
+ * and ascending, with a sentinel after them. */
+struct dates {
+	int n;                    /* distinct dates, 1 .. 3 */
+	int64_t d[4];             /* d[0 .. n) ascending, d[n] = INT64_MAX */
+	int64_t day[3];           /* their days, counted from the month table's day0 */
+	int ia, is, ie;           /* the index of A, start(P), end(P) in d */
+};
 
-/* The earliest month of a first order by A among counted customers, or
- * CRM_NA. Rows are time-sorted, so only each customer's first counted
- * completed row is read. */
-static int64_t first_cohort_month(const struct mx_ctx *ctx)
+static void dates_init(struct dates *dt, int64_t a, int64_t start, int64_t end, int64_t day0)
 {
-	const struct crm_table *t = &ctx->ds->t[CRM_ORDERS];
-	const int64_t *at = t->col[CRM_O_ORDERED_AT].i64;
-	int64_t best = CRM_NA;
-	if (t->n == 0 || !t->by_customer || !at || !t->col[CRM_O_AMOUNT].i64)
-		return CRM_NA;
-	for (size_t c = 0; c < ctx->ds->n_customers; c++) {
-		if (!mx_counts(ctx, (uint32_t)c))
-			continue;
-		for (uint64_t r = t->by_customer[c]; r < t->by_customer[c + 1]; r++) {
-			if (at[r] == CRM_NA)
-				continue;
-			if (at[r] > ctx->o.as_of || (best != CRM_NA && at[r] >= best))
-				break;
-			if (ctx->order_channel && !mx_order_counts(ctx, (size_t)r))
-				continue;
-			if (mx_order_kind(t, (size_t)r) != MX_COMPLETED)
-				continue;
-			best = at[r];
-			break;
+	const int64_t v[3] = { a, start, end };
+	int *at[3] = { &dt->ia, &dt->is, &dt->ie };
+	dt->n = 0;
+	for (int i = 0; i < 3; i++) {
+		int k = 0;
+		while (k < dt->n && dt->d[k] < v[i])
+			k++;
+		if (k == dt->n || dt->d[k] != v[i]) {
+			for (int j = dt->n; j > k; j--)
+				dt->d[j] = dt->d[j - 1];
+			dt->d[k] = v[i];
+			dt->n++;
 		}
 	}
-	return best == CRM_NA ? CRM_NA : mx_month_of(best);
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < dt->n; k++)
+			if (dt->d[k] == v[i])
+				*at[i] = k;
+	for (int k = 0; k < dt->n; k++)
+		dt->day[k] = day_of(dt->d[k]) - day0;
+	dt->d[dt->n] = INT64_MAX;
 }
 
 /* Per customer, what pass 1 leaves for the spend bands of pass 2. */
@@ -430,95 +604,254 @@ static int64_t first_cohort_month(const struct mx_ctx *ctx)
 #define F_END 2     /* a completed order by end(P) */
 #define F_IN_P 4    /* an order or return in P */
 
+/* A stage pass 1 leaves to be decided after the customer's rows: no
+ * completed order by the date (prospect or not yet known). */
+#define STAGE_NO_ORDER 0xFD
+
 /* One customer range [c_lo, c_hi) of the work, run on a thread of its own:
  * its own scratch and sums, merged when both ranges are done. No global
  * state (DESIGN.md). */
 struct part {
 	const struct mx_ctx *ctx;
+	const struct rows *rows;
 	const struct month_tab *mt;
+	const struct dates *dt;
 	size_t c_lo, c_hi;
 	int step;                   /* 1: pass 1; 2: pass 2 */
 	int rc;                     /* CRM_OK or CRM_ENOMEM */
 	int ovf;                    /* a money sum overflowed */
-	struct scratch s;
-	struct mx_retention acc;    /* pass 1 sums: churn, stages, transitions, cohorts
-	                               (own arrays, r's shape) */
+	int64_t *gaps;              /* scratch: gaps between order days */
+	size_t cap_gaps;
+	uint32_t status_or;         /* the status codes pass 1 read, or-ed: when only
+	                               0 and 1, pass 2 need not read them */
+	/* pass 1 sums: churn, stages, transitions, and cohorts in r's shape but
+	 * from month acc.cohort_first over acc.n_cohorts months (to month(A)) */
+	struct mx_retention acc;
+	int64_t cohort_lim;         /* cohorts before this month are "older" */
+	int64_t min_first;          /* the earliest cohort month seen; INT64_MAX none */
+	int below_base;             /* a cohort month fell before acc.cohort_first */
 	/* shared per-customer arrays: each part writes its own range */
-	int64_t *net_start, *net_end, *net_a;
-	uint8_t *flags;
+	int64_t *net_end;           /* net revenue at end(P) */
+	int64_t *net_a;             /* net revenue at A; NULL: not kept */
+	uint8_t *flags;             /* F_* */
+	int64_t *vals;              /* from vals + c_lo: net_end of the customers with
+	                               F_END, n_vals of them */
+	uint16_t *keys;             /* from keys + c_lo: their vb_key */
+	size_t n_vals;
+	uint32_t *hist;             /* VB_N: how many of them per key */
 	/* pass 2 */
 	const double *cut;
 	int n_cuts;
 	const uint32_t *tier_of;    /* customers' tier codes, or NULL */
-	size_t n_tiers;
 	size_t *band_migration;     /* (n_bands + 1)^2 */
 	size_t *tier_band;          /* n_tiers x (n_bands + 1) */
-	double *days_up;
-	size_t n_days_up, cap_days_up;
+	size_t *days_hist;          /* DAYS_HIST: moves up after so many days in the band */
+	size_t n_days_hist;         /* their sum */
+	int64_t *days_big;          /* the moves after more days, n_days_big of them */
+	size_t n_days_big, cap_days_big;
 };
 
-static void pass1(struct part *pt)
+/* Pass 1 over the customers of pt, with the status and channel columns of
+ * kind_of. A customer's rows are read in two loops: up to the first
+ * completed order (returns before it count in the cohort's first month),
+ * then the rest, for the stages, the net revenue and the cohort cells at
+ * once. Days are counted from the month table's day0. */
+__attribute__((always_inline))
+static inline void pass1_body(struct part *pt, const uint32_t *status, uint32_t channel)
 {
 	const struct mx_ctx *ctx = pt->ctx;
 	const struct mx_opts *o = &ctx->o;
-	const int64_t A = o->as_of, start = o->p_start - 1, end = o->p_end - 1;
-	const int64_t upto = A > end ? A : end, day_a = mx_day_of(A);
-	const int64_t dates[3] = { A, start, end };
-	const int64_t days[3] = { day_a, mx_day_of(start), mx_day_of(end) };
+	const struct rows *rw = pt->rows;
+	const int64_t *at = rw->at, *amount = rw->amount;
+	const uint32_t *chan = rw->chan;
+	const struct dates *dt = pt->dt;
+	const struct month_tab *mt = pt->mt;
+	const int64_t A = o->as_of, upto = dt->d[dt->n - 1], day_a = dt->day[dt->ia];
+	const int ia = dt->ia, is = dt->is, ie = dt->ie;
 	struct mx_retention *r = &pt->acc;
-	size_t ncoh = r->n_cohorts;
-	int *ovf = &pt->ovf;
+	const size_t n0 = r->n_cohorts;
+	const int64_t base = r->cohort_first, lim = pt->cohort_lim;
+	int64_t *gaps = pt->gaps;
+	uint32_t status_or = 0;
+	int ovf = 0;
 	for (size_t c = pt->c_lo; c < pt->c_hi; c++) {
-		pt->net_start[c] = pt->net_end[c] = pt->net_a[c] = 0;
 		pt->flags[c] = 0;
 		if (!mx_counts(ctx, (uint32_t)c))
 			continue;
-		size_t m = gather(ctx, c, upto, pt->mt, pt->s.ev);
-		int64_t entry = entry_time(ctx, c);
-		int st[3];
-		stages3(pt->s.ev, m, dates, days, entry, o, pt->s.gaps, st);
-		int st_a = st[0], st_s = st[1], st_e = st[2];
-
-		int64_t net_a = 0, net_p = 0, net_s = 0, net_e = 0, first_t = CRM_NA;
-		int64_t first_month = 0, last_active_month = INT64_MIN;
-		size_t n_a = 0;
-		uint8_t fl = 0;
-		for (size_t i = 0; i < m; i++) {
-			const struct ev *e = &pt->s.ev[i];
-			if (e->completed && first_t == CRM_NA) {
-				first_t = e->t;
-				first_month = e->month;
+		uint64_t row = rw->bc ? rw->bc[c] : 0, row_end = rw->bc ? rw->bc[c + 1] : 0;
+		if (row_end - row > pt->cap_gaps) {
+			if (gaps_reserve(&pt->gaps, &pt->cap_gaps, (size_t)(row_end - row)) != 0) {
+				pt->rc = CRM_ENOMEM;
+				break;
 			}
-			if (e->t <= start) {
-				add_money(&net_s, e->amount, ovf);
-				fl |= (uint8_t)(e->completed ? F_START : 0);
-			}
-			if (e->t <= end) {
-				add_money(&net_e, e->amount, ovf);
-				fl |= (uint8_t)(e->completed ? F_END : 0);
-			}
-			if (e->t >= o->p_start && e->t < o->p_end) {
-				add_money(&net_p, e->amount, ovf);
-				fl |= F_IN_P;
-			}
-			if (e->t > A)
-				continue;
-			add_money(&net_a, e->amount, ovf);
-			n_a += (size_t)e->completed;
+			gaps = pt->gaps;
 		}
-		pt->net_start[c] = net_s;
+		/* the state at each date: stage, completed orders, returns, net */
+		int st[3];
+		size_t n_done[3], n_ret_at[3];
+		int64_t net_at[3];
+		int slot = 0;
+		int64_t next_d = dt->d[0];
+		/* the running state: completed orders (n), gaps between their days
+		 * (n_gaps), the first and last day; returns; net revenue */
+		size_t n = 0, n_gaps = 0, n_ret = 0;
+		int64_t first_day = 0, last_day = 0, cum = 0, first_t = CRM_NA, when = 0, amt = 0;
+		int64_t min_gap = INT64_MAX, max_gap = 0;
+#define SNAPSHOT()                                                                              \
+	do {                                                                                    \
+		if (n) {                                                                        \
+			struct stage_scan sc_ = { n, n_gaps, first_day, last_day, min_gap,      \
+						  max_gap };                                    \
+			st[slot] = stage_of(&sc_, dt->day[slot], o, gaps);                      \
+		} else {                                                                        \
+			st[slot] = STAGE_NO_ORDER;                                              \
+		}                                                                               \
+		n_done[slot] = n;                                                               \
+		n_ret_at[slot] = n_ret;                                                         \
+		net_at[slot] = cum;                                                             \
+		next_d = dt->d[++slot];                                                         \
+	} while (0)
+		/* the cohort cells of the customer (see below) */
+		size_t *act = NULL, ci = 0;
+		int64_t *rev = NULL, month = 0, first_month = 0, last_month = 0;
+		int64_t coh_until = INT64_MIN;
+		/* up to the first completed order; returns before it count in the
+		 * cohort's first month */
+		int64_t pre = 0;
+		for (; row < row_end; row++) {
+			when = at[row];
+			if (when > next_d) {
+				if (when > upto)
+					goto rows_read;   /* rows are in time order */
+				do
+					SNAPSHOT();
+				while (when > next_d);
+			}
+			if (when == CRM_NA)
+				continue;
+			if (status)
+				status_or |= status[row];
+			int kind = kind_of(status, amount, chan, channel, row, &amt);
+			if (kind == MX_CANCELLED)
+				continue;
+			if (__builtin_add_overflow(cum, amt, &cum))
+				ovf = 1;
+			if (kind == MX_COMPLETED)
+				break;
+			n_ret++;
+			if (when <= A && __builtin_add_overflow(pre, amt, &pre))
+				ovf = 1;
+		}
+		if (row == row_end)
+			goto rows_read;
+		/* the first completed order: the customer's cohort is its month,
+		 * counted in cohort row ci (act, rev) for the orders up to
+		 * coh_until (A; INT64_MIN: not counted) */
+		first_t = when;
+		first_day = last_day = day_month(mt, when, &first_month);
+		last_month = first_month;
+		n = 1;
+		if (when <= A) {
+			if (first_month < pt->min_first)
+				pt->min_first = first_month;
+			if (first_month < lim) {
+				r->cohort_older++;
+			} else if (first_month < base) {
+				pt->below_base = 1;
+			} else {
+				ci = (size_t)(first_month - base);
+				act = r->cohort_active + ci * n0;
+				rev = r->cohort_revenue + ci * n0;
+				r->cohort_size[ci]++;
+				act[0]++;
+				if (__builtin_add_overflow(rev[0], pre, &rev[0]) ||
+				    __builtin_add_overflow(rev[0], amt, &rev[0]))
+					ovf = 1;
+				coh_until = A;
+			}
+		}
+		/* the rest; the cells and gaps are written without branches, as
+		 * the months and days come */
+		for (row++; row < row_end; row++) {
+			when = at[row];
+			if (when > next_d) {
+				if (when > upto)
+					break;
+				do
+					SNAPSHOT();
+				while (when > next_d);
+			}
+			if (when == CRM_NA)
+				continue;
+			if (status)
+				status_or |= status[row];
+			int kind = kind_of(status, amount, chan, channel, row, &amt);
+			if (kind == MX_CANCELLED)
+				continue;
+			if (__builtin_add_overflow(cum, amt, &cum))
+				ovf = 1;
+			int64_t day = day_month(mt, when, &month);
+			int done = kind == MX_COMPLETED;
+			if (done) {
+				int64_t g = day - last_day, g_new = g ? g : INT64_MAX;
+				n++;
+				gaps[n_gaps] = g;   /* kept when the day is new */
+				n_gaps += g != 0;
+				min_gap = g_new < min_gap ? g_new : min_gap;
+				max_gap = g > max_gap ? g : max_gap;
+				last_day = day;
+			} else {
+				n_ret++;
+			}
+			if (when <= coh_until) {
+				size_t k = (size_t)(month - first_month);
+				if (__builtin_add_overflow(rev[k], amt, &rev[k]))
+					ovf = 1;
+				act[k] += (size_t)(done & (month != last_month));
+				last_month = done ? month : last_month;
+			}
+		}
+rows_read:
+		while (slot < dt->n)
+			SNAPSHOT();
+#undef SNAPSHOT
+		if (coh_until != INT64_MIN)
+			/* unbounded: counted in every month up to the last active one;
+			 * marked at the last and summed from the right at the end */
+			r->cohort_active_unb[ci * n0 + (size_t)(last_month - first_month)]++;
+		if (st[0] == STAGE_NO_ORDER) {   /* the earliest date has no order */
+			int64_t known = known_from(ctx->ds, c);
+			int has = known == CRM_NA &&
+				  (first_t != CRM_NA || (rw->bc && completed_from(rw, row, row_end)));
+			for (int k = 0; k < dt->n && st[k] == STAGE_NO_ORDER; k++)
+				st[k] = stage_without_order(known, has, dt->d[k]);
+		}
+
+		int st_a = st[ia], st_s = st[is], st_e = st[ie];
+		int64_t net_a = net_at[ia], net_e = net_at[ie], net_p;
+		if (__builtin_sub_overflow(net_e, net_at[is], &net_p))
+			ovf = 1;
+		int in_p = n_done[ie] + n_ret_at[ie] > n_done[is] + n_ret_at[is];
+		pt->flags[c] = (uint8_t)((n_done[is] ? F_START : 0) | (n_done[ie] ? F_END : 0) |
+					 (in_p ? F_IN_P : 0));
 		pt->net_end[c] = net_e;
-		pt->net_a[c] = net_a;
-		pt->flags[c] = fl;
+		if (pt->net_a)
+			pt->net_a[c] = net_a;
+		if (n_done[ie]) {
+			uint16_t key = vb_key(net_e);
+			pt->keys[pt->n_vals] = key;
+			pt->vals[pt->n_vals++] = net_e;
+			pt->hist[key]++;
+		}
 
 		/* lifecycle at A */
 		if (st_a == MX_STAGE_NOT_YET) {
 			r->not_yet++;
 		} else {
 			r->stage_n[st_a]++;
-			add_money(&r->stage_revenue[st_a], net_a, ovf);
-			add_money(&r->stage_revenue_p[st_a], net_p, ovf);
-			if (st_a == MX_STAGE_NEW && day_a - mx_day_of(first_t) <= o->new_days)
+			add_money(&r->stage_revenue[st_a], net_a, &ovf);
+			add_money(&r->stage_revenue_p[st_a], net_p, &ovf);
+			if (st_a == MX_STAGE_NEW && day_a - first_day <= o->new_days)
 				r->new_recent++;
 		}
 		if (st_e != MX_STAGE_NOT_YET)
@@ -536,88 +869,115 @@ static void pass1(struct part *pt)
 		r->alive_end += (size_t)alive_e;
 		if (first_t != CRM_NA && first_t >= o->p_start && first_t < o->p_end)
 			r->new_in_p++;
-
-		/* cohorts (orders up to A) */
-		if (n_a == 0 || ncoh == 0)
-			continue;
-		if (first_month < r->cohort_first) {
-			r->cohort_older++;
-			continue;
-		}
-		size_t ci = (size_t)(first_month - r->cohort_first);
-		r->cohort_size[ci]++;
-		size_t *row = r->cohort_active + ci * ncoh;
-		int64_t *rev = r->cohort_revenue + ci * ncoh;
-		for (size_t i = 0; i < m && pt->s.ev[i].t <= A; i++) {
-			const struct ev *e = &pt->s.ev[i];
-			int64_t k = e->month - first_month;
-			if (k < 0)
-				k = 0;   /* a return before the first order */
-			add_money(&rev[k], e->amount, ovf);
-			if (e->completed && e->month != last_active_month) {
-				row[k]++;
-				last_active_month = e->month;
-			}
-		}
-		/* unbounded: counted in every month up to the last active one;
-		 * marked at the last and summed from the right at the end */
-		r->cohort_active_unb[ci * ncoh + (size_t)(last_active_month - first_month)]++;
 	}
+	pt->ovf |= ovf;
+	pt->status_or = status_or;
 }
 
-/* Appends v to pt->days_up; 0, or -1 on ENOMEM. */
-static int push_day(struct part *pt, double v)
+static void pass1(struct part *pt)
 {
-	if (pt->n_days_up == pt->cap_days_up) {
-		size_t cap = pt->cap_days_up ? pt->cap_days_up * 2 : 1024;
-		double *g = xreallocn(pt->days_up, cap, sizeof *g);
+	if (!pt->rows->status && !pt->rows->channel)
+		pass1_body(pt, NULL, 0);
+	else
+		pass1_body(pt, pt->rows->status, pt->rows->channel);
+}
+
+/* Counts a move up after `days` (>= 0) days in the band; 0, or -1 on
+ * ENOMEM. */
+static int count_days(struct part *pt, int64_t days)
+{
+	if ((uint64_t)days < DAYS_HIST) {
+		pt->days_hist[days]++;
+		pt->n_days_hist++;
+		return 0;
+	}
+	if (pt->n_days_big == pt->cap_days_big) {
+		size_t cap = pt->cap_days_big ? pt->cap_days_big * 2 : 64;
+		int64_t *g = xreallocn(pt->days_big, cap, sizeof *g);
 		if (!g)
 			return -1;
-		pt->days_up = g;
-		pt->cap_days_up = cap;
+		pt->days_big = g;
+		pt->cap_days_big = cap;
 	}
-	pt->days_up[pt->n_days_up++] = v;
+	pt->days_big[pt->n_days_big++] = days;
 	return 0;
 }
 
-static void pass2(struct part *pt)
+/* Pass 2 over the customers of pt, with the status and channel columns of
+ * kind_of. */
+__attribute__((always_inline))
+static inline void pass2_body(struct part *pt, const uint32_t *status, uint32_t channel)
 {
 	const struct mx_ctx *ctx = pt->ctx;
-	const struct mx_opts *o = &ctx->o;
-	const int64_t start = o->p_start - 1, end = o->p_end - 1;
+	const struct rows *rw = pt->rows;
+	const int64_t *at = rw->at, *amount = rw->amount;
+	const uint32_t *chan = rw->chan;
+	const int64_t start = ctx->o.p_start - 1, end = ctx->o.p_end - 1;
 	const size_t nb1 = (size_t)pt->acc.n_bands + 1;
+	const double *cut = pt->cut;
+	const int n_cuts = pt->n_cuts;
 	for (size_t c = pt->c_lo; c < pt->c_hi; c++) {
 		if (!mx_counts(ctx, (uint32_t)c))
 			continue;
 		uint8_t fl = pt->flags[c];
-		int band_start = fl & F_START ? band_of(pt->cut, pt->n_cuts, pt->net_start[c]) : 0;
-		int band = band_start;
-		if (fl & F_IN_P) {
-			/* walk the cumulative net revenue through the bands */
-			size_t m = gather(ctx, c, end, NULL, pt->s.ev);
+		int band_start, band;
+		if (!(fl & F_IN_P)) {
+			/* nothing in P: the band at end(P) is the band at start(P) */
+			band_start = band = fl & F_END ? band_of(cut, n_cuts, pt->net_end[c]) : 0;
+		} else {
+			/* walk the cumulative net revenue through the bands; while it
+			 * stays within the band's bounds (lo, hi] the band holds */
 			int has = 0;
 			int64_t cum = 0, entered_day = 0;
+			double lo = INFINITY, hi = -INFINITY;   /* band 0: left at the first order */
 			band = 0;
-			for (size_t i = 0; i < m; i++) {
-				const struct ev *e = &pt->s.ev[i];
-				cum += e->amount;   /* cannot overflow: the sum up to end(P) did not */
-				has |= e->completed;
-				int nb = has ? band_of(pt->cut, pt->n_cuts, cum) : 0;
+			band_start = -1;
+			for (uint64_t row = rw->bc[c], row_end = rw->bc[c + 1]; row < row_end; row++) {
+				int64_t when = at[row], amt;
+				if (when == CRM_NA)
+					continue;
+				if (when > end)
+					break;
+				int kind = kind_of(status, amount, chan, channel, row, &amt);
+				if (kind == MX_CANCELLED)
+					continue;
+				int first_in_p = (when > start) & (band_start < 0);
+				band_start = first_in_p ? band : band_start;
+				cum += amt;   /* cannot overflow: pass 1's sums to end(P) did not */
+				has |= kind == MX_COMPLETED;
+				double x = (double)cum;
+				if (((x > lo) & (x <= hi)) | !has)
+					continue;   /* the band holds (or still none) */
+				int nb = band_of(cut, n_cuts, cum);
 				if (nb == band)
 					continue;
-				if (e->t > start && band >= 1 && nb > band &&
-				    push_day(pt, (double)(e->day - entered_day)) != 0) {
+				int64_t day = day_of(when);
+				if (when > start && band >= 1 && nb > band &&
+				    count_days(pt, day - entered_day) != 0) {
 					pt->rc = CRM_ENOMEM;
 					return;
 				}
 				band = nb;
-				entered_day = e->day;
+				entered_day = day;
+				lo = nb >= 2 ? cut[nb - 2] : -INFINITY;
+				hi = nb <= n_cuts ? cut[nb - 1] : INFINITY;
 			}
+			if (band_start < 0)
+				band_start = band;
 		}
 		pt->band_migration[(size_t)band_start * nb1 + (size_t)band]++;
 		if (pt->tier_of)
 			pt->tier_band[(size_t)pt->tier_of[c] * nb1 + (size_t)band]++;
 	}
+}
+
+static void pass2(struct part *pt)
+{
+	/* codes 0 (none) and 1 (completed) count as no status column */
+	if ((!pt->rows->status || pt->status_or <= CRM_STATUS_COMPLETED) && !pt->rows->channel)
+		pass2_body(pt, NULL, 0);
+	else
+		pass2_body(pt, pt->rows->status, pt->rows->channel);
 }
 
 static void *run_part(void *arg)
@@ -645,45 +1005,59 @@ static void run_parts(struct part pt[2], int step, int threads)
 		run_part(&pt[1]);
 }
 
-/* The sums of a part with r's shape (zeroed; cohort arrays of r's size). */
-static int part_init(struct part *pt, const struct mx_retention *r, const struct crm_dataset *ds,
-		     struct crm_err *err)
+/* Frees a part's pass 1 sums and zeroes them. */
+static void part_sums_fini(struct part *pt)
 {
-	size_t n = r->n_cohorts, nb1 = (size_t)r->n_bands + 1;
-	int rc = scratch_init(&pt->s, ds, err);
-	if (rc != CRM_OK)
-		return rc;
+	free(pt->acc.cohort_size);
+	free(pt->acc.cohort_active);
+	free(pt->acc.cohort_active_unb);
+	free(pt->acc.cohort_revenue);
+	memset(&pt->acc, 0, sizeof pt->acc);
+	pt->min_first = INT64_MAX;
+	pt->below_base = 0;
+	pt->ovf = 0;
+	pt->n_vals = 0;
+	if (pt->hist)
+		memset(pt->hist, 0, VB_N * sizeof *pt->hist);
+}
+
+/* Zeroed pass 1 sums for a part, with cohort arrays for the months base ..
+ * month_a (none when month_a < base). */
+static int part_sums_init(struct part *pt, int64_t base, int64_t month_a, int n_bands,
+			  struct crm_err *err)
+{
+	size_t n = month_a >= base ? (size_t)(month_a - base + 1) : 0;
+	part_sums_fini(pt);
 	pt->acc.n_cohorts = n;
-	pt->acc.cohort_first = r->cohort_first;
-	pt->acc.n_bands = r->n_bands;
+	pt->acc.cohort_first = base;
+	pt->acc.n_bands = n_bands;
 	pt->acc.cohort_size = calloc(n ? n : 1, sizeof *pt->acc.cohort_size);
 	pt->acc.cohort_active = calloc(n ? n * n : 1, sizeof *pt->acc.cohort_active);
 	pt->acc.cohort_active_unb = calloc(n ? n * n : 1, sizeof *pt->acc.cohort_active_unb);
 	pt->acc.cohort_revenue = calloc(n ? n * n : 1, sizeof *pt->acc.cohort_revenue);
-	pt->band_migration = calloc(nb1 * nb1, sizeof *pt->band_migration);
 	if (!pt->acc.cohort_size || !pt->acc.cohort_active || !pt->acc.cohort_active_unb ||
-	    !pt->acc.cohort_revenue || !pt->band_migration)
-		return crm_err_set(err, CRM_ENOMEM, "retention: out of memory");
+	    !pt->acc.cohort_revenue)
+		return crm_err_set(err, CRM_ENOMEM, "retention: out of memory for %zu cohorts", n);
 	return CRM_OK;
 }
 
 static void part_fini(struct part *pt)
 {
-	scratch_fini(&pt->s);
-	free(pt->acc.cohort_size);
-	free(pt->acc.cohort_active);
-	free(pt->acc.cohort_active_unb);
-	free(pt->acc.cohort_revenue);
+	part_sums_fini(pt);
+	free(pt->gaps);
+	free(pt->hist);
 	free(pt->band_migration);
 	free(pt->tier_band);
-	free(pt->days_up);
+	free(pt->days_hist);
+	free(pt->days_big);
 }
 
-/* Adds the pass 1 sums of a part into r. */
+/* Adds the pass 1 sums of a part into r, its cohorts (from month
+ * pt->acc.cohort_first) into r's (from r->cohort_first, not earlier). */
 static void merge_pass1(struct mx_retention *r, const struct part *pt, int *ovf)
 {
 	const struct mx_retention *a = &pt->acc;
-	size_t n = r->n_cohorts;
+	size_t n = r->n_cohorts, n0 = a->n_cohorts;
 	*ovf |= pt->ovf;
 	r->churn_base += a->churn_base;
 	r->churn_lost += a->churn_lost;
@@ -700,13 +1074,37 @@ static void merge_pass1(struct mx_retention *r, const struct part *pt, int *ovf)
 	for (int f = 0; f <= MX_N_STAGES; f++)
 		for (int k = 0; k < MX_N_STAGES; k++)
 			r->transition[f][k] += a->transition[f][k];
-	for (size_t i = 0; i < n; i++)
-		r->cohort_size[i] += a->cohort_size[i];
-	for (size_t i = 0; i < n * n; i++) {
-		r->cohort_active[i] += a->cohort_active[i];
-		r->cohort_active_unb[i] += a->cohort_active_unb[i];
-		add_money(&r->cohort_revenue[i], a->cohort_revenue[i], ovf);
+	for (size_t i = 0; i < n; i++) {
+		/* the part's row of the same month: none before its first month
+		 * (then no customer has it: pass 1 would have said below_base) */
+		int64_t row = r->cohort_first + (int64_t)i - a->cohort_first;
+		if (row < 0)
+			continue;
+		size_t src = (size_t)row * n0, dst = i * n;   /* n - i = n0 - row */
+		r->cohort_size[i] += a->cohort_size[row];
+		for (size_t k = 0; k < n - i; k++) {   /* later cells are 0 */
+			r->cohort_active[dst + k] += a->cohort_active[src + k];
+			r->cohort_active_unb[dst + k] += a->cohort_active_unb[src + k];
+			add_money(&r->cohort_revenue[dst + k], a->cohort_revenue[src + k], ovf);
+		}
 	}
+}
+
+static int cohorts_alloc(struct mx_retention *r, int64_t first_month, int64_t last_month,
+			 struct crm_err *err)
+{
+	if (last_month - first_month + 1 > MX_COHORT_MAX_MONTHS)
+		first_month = last_month - MX_COHORT_MAX_MONTHS + 1;
+	r->cohort_first = first_month;
+	r->n_cohorts = (size_t)(last_month - first_month + 1);
+	size_t n = r->n_cohorts;
+	r->cohort_size = calloc(n, sizeof *r->cohort_size);
+	r->cohort_active = calloc(n * n, sizeof *r->cohort_active);
+	r->cohort_active_unb = calloc(n * n, sizeof *r->cohort_active_unb);
+	r->cohort_revenue = calloc(n * n, sizeof *r->cohort_revenue);
+	if (!r->cohort_size || !r->cohort_active || !r->cohort_active_unb || !r->cohort_revenue)
+		return crm_err_set(err, CRM_ENOMEM, "retention: out of memory for %zu cohorts", n);
+	return CRM_OK;
 }
 
 int mx_retention_compute(const struct mx_ctx *ctx, struct mx_retention **out,
@@ -717,11 +1115,13 @@ int mx_retention_compute(const struct mx_ctx *ctx, struct mx_retention **out,
 	const int64_t A = o->as_of, end = o->p_end - 1;
 	const size_t nc = ds->n_customers, alloc_nc = nc ? nc : 1;
 	struct mx_retention *r = NULL;
-	struct month_tab mt = { 0, 0, NULL };
+	struct month_tab mt = { 0, 0, 0, NULL };
+	struct rows rw;
+	struct dates dt;
 	struct part pt[2];
-	int64_t *net_start = NULL, *net_end = NULL, *net_a = NULL;
+	int64_t *net_end = NULL, *net_a = NULL, *vals = NULL, *days_big = NULL;
+	uint16_t *keys = NULL;
 	uint8_t *flags = NULL;
-	double *vals = NULL, *days_up = NULL;
 	size_t *tier_off = NULL;
 	int rc = CRM_OK, ovf = 0;
 
@@ -736,41 +1136,86 @@ int mx_retention_compute(const struct mx_ctx *ctx, struct mx_retention **out,
 	r->n_bands = o->spend_bands;
 	r->median_days_up = NAN;
 	size_t nb1 = (size_t)r->n_bands + 1;
-	net_start = xmallocn(alloc_nc, sizeof *net_start);
+	rows_init(&rw, ctx);
+
+	/* the tier field, when any counted customer has a tier */
+	const struct crm_column *tier = &ds->t[CRM_CUSTOMERS].col[CRM_C_TIER];
+	const uint32_t *tier_of = NULL;
+	if (tier->kind == CRM_COL_CAT && tier->cat && tier->dict.n > 1)
+		for (size_t c = 0; c < nc && !tier_of; c++)
+			if (mx_counts(ctx, (uint32_t)c) && tier->cat[c] != 0)
+				tier_of = tier->cat;
+
 	net_end = xmallocn(alloc_nc, sizeof *net_end);
-	net_a = xmallocn(alloc_nc, sizeof *net_a);
 	flags = xmallocn(alloc_nc, sizeof *flags);
 	vals = xmallocn(alloc_nc, sizeof *vals);
+	keys = xmallocn(alloc_nc, sizeof *keys);
+	if (tier_of && A != end)
+		net_a = xmallocn(alloc_nc, sizeof *net_a);
 	r->band_migration = calloc(nb1 * nb1, sizeof *r->band_migration);
-	if (!net_start || !net_end || !net_a || !flags || !vals || !r->band_migration ||
-	    month_tab_init(&mt, ds->first_at, A > end ? A : end) != 0) {
+	if (!net_end || !flags || !vals || !keys || (tier_of && A != end && !net_a) ||
+	    !r->band_migration || month_tab_init(&mt, ds->first_at, A > end ? A : end) != 0) {
 		rc = crm_err_set(err, CRM_ENOMEM, "retention: out of memory for %zu customers", nc);
 		goto done;
 	}
-	int64_t fm = first_cohort_month(ctx);
-	if (fm != CRM_NA && (rc = cohorts_alloc(r, fm, mx_month_of(A), err)) != CRM_OK)
-		goto done;
+	dates_init(&dt, A, o->p_start - 1, end, mt.day0);
 
 	/* two customer ranges of about equal order rows */
 	size_t mid = ds_split_customers(ds);
 	int threads = mid < nc;
+	const int64_t month_a = mx_month_of(A), lim = month_a - MX_COHORT_MAX_MONTHS + 1;
 	for (int k = 0; k < 2; k++) {
 		pt[k].ctx = ctx;
+		pt[k].rows = &rw;
 		pt[k].mt = &mt;
+		pt[k].dt = &dt;
 		pt[k].c_lo = k ? mid : 0;
 		pt[k].c_hi = k ? nc : mid;
-		pt[k].net_start = net_start;
 		pt[k].net_end = net_end;
-		pt[k].net_a = net_a;
+		pt[k].net_a = tier_of ? (net_a ? net_a : net_end) : NULL;
 		pt[k].flags = flags;
-		if ((rc = part_init(&pt[k], r, ds, err)) != CRM_OK)
+		pt[k].vals = vals + pt[k].c_lo;
+		pt[k].keys = keys + pt[k].c_lo;
+		pt[k].cohort_lim = lim;
+		pt[k].hist = calloc(VB_N, sizeof *pt[k].hist);
+		pt[k].band_migration = calloc(nb1 * nb1, sizeof *pt[k].band_migration);
+		pt[k].days_hist = calloc(DAYS_HIST, sizeof *pt[k].days_hist);
+		if (!pt[k].hist || !pt[k].band_migration || !pt[k].days_hist) {
+			rc = crm_err_set(err, CRM_ENOMEM, "retention: out of memory");
 			goto done;
+		}
 	}
 
-	/* ---- pass 1: stages, churn, cohorts, net revenue per customer */
-	run_parts(pt, 1, threads);
+	/* ---- pass 1: stages, churn, cohorts, net revenue per customer. The
+	 * cohort sums start at the month of the dataset's first event, which
+	 * no first order can precede; should one (a dataset whose first_at is
+	 * off), the pass runs again over all MX_COHORT_MAX_MONTHS months. */
+	int64_t base = lim;
+	if (ds->first_at != CRM_NA && mx_month_of(ds->first_at) > lim)
+		base = mx_month_of(ds->first_at);
+	for (;;) {
+		for (int k = 0; k < 2; k++)
+			if ((rc = part_sums_init(&pt[k], base, month_a, r->n_bands, err)) != CRM_OK)
+				goto done;
+		run_parts(pt, 1, threads);
+		if (pt[0].rc != CRM_OK || pt[1].rc != CRM_OK) {
+			rc = crm_err_set(err, CRM_ENOMEM,
+					 "retention: out of memory for the orders of a customer");
+			goto done;
+		}
+		if (!pt[0].below_base && !pt[1].below_base)
+			break;
+		base = lim;
+	}
+	int64_t fm = pt[0].min_first < pt[1].min_first ? pt[0].min_first : pt[1].min_first;
+	if (fm != INT64_MAX && (rc = cohorts_alloc(r, fm, month_a, err)) != CRM_OK)
+		goto done;
 	for (int k = 0; k < 2; k++)
 		merge_pass1(r, &pt[k], &ovf);
+	if (ovf) {
+		rc = crm_err_set(err, CRM_ERANGE, "retention: money sums overflow int64");
+		goto done;
+	}
 	size_t ncoh = r->n_cohorts;
 	for (size_t ci = 0; ci < ncoh; ci++)
 		for (size_t k = ncoh - 1; k > 0; k--)
@@ -786,55 +1231,51 @@ int mx_retention_compute(const struct mx_ctx *ctx, struct mx_retention **out,
 
 	/* ---- spend band cuts: quantiles k / n_bands of net revenue at end(P) */
 	int n_cuts = r->n_bands - 1;
-	size_t n_vals = 0;
-	for (size_t c = 0; c < nc; c++)
-		if (flags[c] & F_END)
-			vals[n_vals++] = (double)net_end[c];
+	size_t n_vals = pt[0].n_vals + pt[1].n_vals;
+	if (pt[1].n_vals && pt[1].vals != vals + pt[0].n_vals) {
+		memmove(vals + pt[0].n_vals, pt[1].vals, pt[1].n_vals * sizeof *vals);
+		memmove(keys + pt[0].n_vals, pt[1].keys, pt[1].n_vals * sizeof *keys);
+	}
+	for (size_t b = 0; b < VB_N; b++)
+		pt[0].hist[b] += pt[1].hist[b];
 	if (n_vals > 0) {
+		double p[100];
 		r->band_cut = xmallocn(n_cuts > 0 ? (size_t)n_cuts : 1, sizeof *r->band_cut);
 		if (!r->band_cut) {
 			rc = crm_err_set(err, CRM_ENOMEM, "retention: out of memory");
 			goto done;
 		}
-		if (n_cuts > 0) {
-			r->band_cut[0] = mx_quantile(vals, n_vals, 1.0 / r->n_bands);
-			for (int k = 1; k < n_cuts; k++)
-				r->band_cut[k] = mx_quantile_sorted(vals, n_vals,
-								 (double)(k + 1) / r->n_bands);
-		}
+		for (int k = 0; k < n_cuts; k++)
+			p[k] = (double)(k + 1) / r->n_bands;
+		if (n_cuts > 0)
+			bucket_quantiles(vals, keys, n_vals, pt[0].hist, p, (size_t)n_cuts, r->band_cut);
 	}
 
 	/* ---- the tier field: customers and median net revenue per tier */
-	const struct crm_column *tier = &ds->t[CRM_CUSTOMERS].col[CRM_C_TIER];
-	const uint32_t *tier_of = NULL;
-	if (tier->kind == CRM_COL_CAT && tier->cat && tier->dict.n > 1) {
-		size_t nt = tier->dict.n, any = 0;
+	if (tier_of) {
+		size_t nt = tier->dict.n;
+		const int64_t *net = pt[0].net_a;
+		r->n_tiers = nt;
+		r->tier_n = calloc(nt, sizeof *r->tier_n);
+		r->tier_median_net = xmallocn(nt, sizeof *r->tier_median_net);
+		r->tier_band = calloc(nt * nb1, sizeof *r->tier_band);
+		tier_off = calloc(nt + 1, sizeof *tier_off);
+		if (!r->tier_n || !r->tier_median_net || !r->tier_band || !tier_off) {
+			rc = crm_err_set(err, CRM_ENOMEM, "retention: out of memory for tiers");
+			goto done;
+		}
+		/* a counting sort of the customers' net revenue by tier */
 		for (size_t c = 0; c < nc; c++)
-			any += mx_counts(ctx, (uint32_t)c) && tier->cat[c] != 0;
-		if (any) {
-			r->n_tiers = nt;
-			r->tier_n = calloc(nt, sizeof *r->tier_n);
-			r->tier_median_net = xmallocn(nt, sizeof *r->tier_median_net);
-			r->tier_band = calloc(nt * nb1, sizeof *r->tier_band);
-			tier_off = calloc(nt + 1, sizeof *tier_off);
-			if (!r->tier_n || !r->tier_median_net || !r->tier_band || !tier_off) {
-				rc = crm_err_set(err, CRM_ENOMEM, "retention: out of memory for tiers");
-				goto done;
-			}
-			/* a counting sort of the customers' net revenue by tier */
-			for (size_t c = 0; c < nc; c++)
-				if (mx_counts(ctx, (uint32_t)c))
-					r->tier_n[tier->cat[c]]++;
-			for (size_t k = 0; k < nt; k++)
-				tier_off[k + 1] = tier_off[k] + r->tier_n[k];
-			for (size_t c = 0; c < nc; c++)
-				if (mx_counts(ctx, (uint32_t)c))
-					vals[tier_off[tier->cat[c]]++] = (double)net_a[c];
-			for (size_t k = 0; k < nt; k++) {
-				size_t lo = tier_off[k] - r->tier_n[k];
-				r->tier_median_net[k] = mx_median(vals + lo, r->tier_n[k]);
-			}
-			tier_of = tier->cat;
+			if (mx_counts(ctx, (uint32_t)c))
+				r->tier_n[tier_of[c]]++;
+		for (size_t k = 0; k < nt; k++)
+			tier_off[k + 1] = tier_off[k] + r->tier_n[k];
+		for (size_t c = 0; c < nc; c++)
+			if (mx_counts(ctx, (uint32_t)c))
+				vals[tier_off[tier_of[c]]++] = net[c];
+		for (size_t k = 0; k < nt; k++) {
+			size_t lo = tier_off[k] - r->tier_n[k];
+			r->tier_median_net[k] = quantile_i64(vals + lo, r->tier_n[k], 0.5);
 		}
 	}
 
@@ -849,9 +1290,9 @@ int mx_retention_compute(const struct mx_ctx *ctx, struct mx_retention **out,
 		}
 	}
 	run_parts(pt, 2, threads);
-	size_t n_days = pt[0].n_days_up + pt[1].n_days_up;
-	days_up = xmallocn(n_days ? n_days : 1, sizeof *days_up);
-	if (pt[0].rc != CRM_OK || pt[1].rc != CRM_OK || !days_up) {
+	size_t n_big = pt[0].n_days_big + pt[1].n_days_big;
+	days_big = xmallocn(n_big ? n_big : 1, sizeof *days_big);
+	if (pt[0].rc != CRM_OK || pt[1].rc != CRM_OK || !days_big) {
 		rc = crm_err_set(err, CRM_ENOMEM, "retention: out of memory");
 		goto done;
 	}
@@ -860,27 +1301,28 @@ int mx_retention_compute(const struct mx_ctx *ctx, struct mx_retention **out,
 			r->band_migration[i] += pt[k].band_migration[i];
 		for (size_t i = 0; tier_of && i < r->n_tiers * nb1; i++)
 			r->tier_band[i] += pt[k].tier_band[i];
-		if (pt[k].n_days_up)
-			memcpy(days_up + (k ? pt[0].n_days_up : 0), pt[k].days_up,
-			       pt[k].n_days_up * sizeof *days_up);
+		if (pt[k].n_days_big)
+			memcpy(days_big + (k ? pt[0].n_days_big : 0), pt[k].days_big,
+			       pt[k].n_days_big * sizeof *days_big);
 	}
-	r->n_moves_up = n_days;
-	r->median_days_up = mx_median(days_up, n_days);
+	for (size_t d = 0; d < DAYS_HIST; d++)
+		pt[0].days_hist[d] += pt[1].days_hist[d];
+	size_t n_hist = pt[0].n_days_hist + pt[1].n_days_hist;
+	r->n_moves_up = n_hist + n_big;
+	r->median_days_up = days_median(pt[0].days_hist, n_hist, days_big, n_big);
 
 	r->ccr = r->churn_base ? (double)r->churn_lost / (double)r->churn_base : NAN;
 	r->retention = r->churn_base ? 1.0 - r->ccr : NAN;
-	if (ovf)
-		rc = crm_err_set(err, CRM_ERANGE, "retention: money sums overflow int64");
 done:
 	part_fini(&pt[0]);
 	part_fini(&pt[1]);
 	free(mt.month);
-	free(net_start);
 	free(net_end);
 	free(net_a);
 	free(flags);
 	free(vals);
-	free(days_up);
+	free(keys);
+	free(days_big);
 	free(tier_off);
 	if (rc != CRM_OK) {
 		mx_retention_free(r);
