@@ -245,21 +245,3 @@ Test(strmap, numbers_agree_with_a_digit_at_a_time)
 		cr_assert_eq(strmap_number(s, n), want, "'%.*s'", (int)n, s);
 	}
 }
-
-#ifdef HAVE_DIGITS_SWAR
-/* digits_ascii8 writes the 8 digits of v, zero padded, as printf does. */
-Test(strmap, eight_digits_are_written_as_printf_writes_them)
-{
-	uint64_t x = 2463534242ull;
-	for (int k = 0; k < 100000; k++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		uint64_t v = k < 3 ? (uint64_t[]){ 0, 9, 99999999 }[k] : x % 100000000ull >> (x % 27);
-		char want[16], got[9];
-		snprintf(want, sizeof want, "%08llu", (unsigned long long)v);
-		uint64_t w = digits_ascii8(v);
-		memcpy(got, &w, 8);
-		got[8] = '\0';
-		cr_assert_str_eq(got, want);
-	}
-}
-#endif

@@ -48,21 +48,6 @@ static inline uint64_t digits_load(const char *p, size_t k)
 	unsigned sh = (unsigned)(0 - 8 * k) & 63;
 	return ((uint64_t)hi << 32 | (uint64_t)lo << sh) ^ 0x3030303030303030ull << sh;
 }
-
-/* The 8 decimal digits of v < 10^8, zero padded, as ASCII bytes in reading
- * order (little endian): v split in two halves of 4 digits, each half in
- * two pairs (/ 100 as * 10486 >> 20), each pair in two digits (/ 10 as
- * * 103 >> 10), all lanes at once: digits_join the other way. The last n
- * digits of v are digits_ascii8(v) >> (64 - 8n). */
-static inline uint64_t digits_ascii8(uint64_t v)
-{
-	uint64_t x = v / 10000 | (v % 10000) << 32;
-	uint64_t q = (x * 10486 >> 20) & 0x0000007f0000007full;
-	x = q | (x - q * 100) << 16;
-	q = (x * 103 >> 10) & 0x000f000f000f000full;
-	x = q | (x - q * 10) << 8;
-	return x + 0x3030303030303030ull;
-}
 #endif
 
 /* The value of the n digits p[0..n), 1 <= n <= 9, or -1 when a byte is not

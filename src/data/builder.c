@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "core/digits.h"
 #include "core/err.h"
 #include "core/money.h"
 #include "core/strmap.h"
@@ -574,8 +573,8 @@ static int customer_ref(struct ds_builder *b, const char *p, size_t n, int64_t v
 
 /* Adds the customer whose id is the number v (below the array part's size,
  * not in the map), whose text has n digits; by_ref: a reference names it.
- * customer_ref for the usual new customer of a file of orders, without the
- * text made and pushed byte by byte. */
+ * customer_ref for the usual new customer of a file of orders: no hash,
+ * no probe of the hash part. */
 static inline __attribute__((always_inline)) int
 customer_number(struct ds_builder *b, uint64_t v, size_t n, int by_ref, uint32_t *pid)
 {
@@ -583,29 +582,10 @@ customer_number(struct ds_builder *b, uint64_t v, size_t n, int by_ref, uint32_t
 	struct crm_strings *s = &m->keys;
 	if (m->n >= MAX_ROWS || (m->n >= b->cap_cust && cust_reserve(b) != 0))
 		return -1;
-	size_t used;   /* room for 8 bytes and a NUL, or 9 digits and a NUL */
-	if (s->n + 2 > s->cap_n || (used = (size_t)s->off[s->n]) + 10 > s->cap_bytes) {
-		char text[24];
-		(void)money_put_digits(text, v);
-		if (strs_push(s, text, n) != 0)
-			return -1;
-	} else {
-		char *p = s->bytes + used;
-#ifdef HAVE_DIGITS_SWAR
-		if (n <= 8) {
-			/* the last n of the 8 digits, then zeros */
-			uint64_t w = digits_ascii8(v) >> (64 - 8 * n);
-			memcpy(p, &w, 8);
-			p[n] = '\0';
-		} else {
-			*money_put_digits(p, v) = '\0';   /* its n digits */
-		}
-#else
-		*money_put_digits(p, v) = '\0';
-#endif
-		s->n++;
-		s->off[s->n] = used + n + 1;
-	}
+	char text[24];   /* a number's text is its value's: no key to copy */
+	(void)money_put_digits(text, v);
+	if (strs_push(s, text, n) != 0)
+		return -1;
 	*pid = (uint32_t)m->n;
 	m->by_value[v] = *pid + 1;
 	m->n_numbers++;
