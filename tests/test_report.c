@@ -88,8 +88,8 @@ Test(mx, months_and_days)
 	cr_assert_str_eq(b, "1969-12");
 	cr_assert_eq(mx_month_start(-13), ts("1968-12-01"));
 	/* days: 1970-01-02 00:00 is day 1; a second before 1970 is day -1 */
-	cr_assert_eq(mx_day_of(86400), 1);
-	cr_assert_eq(mx_day_of(-1), -1);
+	cr_assert_eq(ts_day(86400), 1);
+	cr_assert_eq(ts_day(-1), -1);
 }
 
 /* Two customers a, b; orders (sorted by customer, time):

@@ -201,7 +201,7 @@ static void check_rows(const struct crm_dataset *ds, const uint8_t *in, struct c
 			int64_t amount = i64_at(&t->col[CRM_O_AMOUNT], r);
 			int64_t su = c != CRM_NO_CUSTOMER ? i64_at(signup, c) : CRM_NA;
 			if (su != CRM_NA && when != CRM_NA &&
-			    mx_day_of(when) < mx_day_of(su))
+			    ts_day(when) < ts_day(su))
 				flag(q, bad, r, CL_BEFORE_SIGNUP);
 			if (q->described && c != CRM_NO_CUSTOMER && ds->is_stub && ds->is_stub[c])
 				flag(q, bad, r, CL_STUB_ORDER);

@@ -29,13 +29,6 @@ void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-int64_t ts_day(int64_t t)
-{
-	/* floor without negating t, which overflows for INT64_MIN */
-	int64_t q = t / SECS_PER_DAY;
-	return t % SECS_PER_DAY < 0 ? q - 1 : q;
-}
-
 int ts_days_in_month(int64_t y, unsigned m)
 {
 	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };

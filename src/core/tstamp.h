@@ -15,8 +15,14 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 /* The date of day z since 1970-01-01. */
 void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
-/* Floor division of t by a day: the day number of timestamp t. */
-int64_t ts_day(int64_t t);
+/* Floor division of t by a day: the day number of timestamp t. Inline:
+ * the row loops of the summary, the metrics and the writers call it per row. */
+static inline int64_t ts_day(int64_t t)
+{
+	/* floor without negating t, which overflows for INT64_MIN */
+	int64_t q = t / SECS_PER_DAY;
+	return t % SECS_PER_DAY < 0 ? q - 1 : q;
+}
 
 /* Parses ISO 8601: YYYY-MM-DD, optionally followed by 'T' or ' ' and
  * HH:MM[:SS[.frac]], optionally followed by 'Z' or +HH[:MM] / -HH[:MM]

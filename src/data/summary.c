@@ -34,11 +34,6 @@ struct sum_job {
 	size_t bad_customer;             /* the customer whose sums overflowed */
 };
 
-static int64_t day_of(int64_t t)
-{
-	return t >= 0 ? t / SECS_PER_DAY : -((-t + SECS_PER_DAY - 1) / SECS_PER_DAY);
-}
-
 static void *sum_range(void *arg)
 {
 	struct sum_job *j = arg;
@@ -79,7 +74,7 @@ static void *sum_range(void *arg)
 			overflow |= __builtin_add_overflow(net, a, &net);
 			if (when > p->cal_end)
 				continue;
-			int64_t d = day_of(when);
+			int64_t d = ts_day(when);
 			if (first_day == CRM_NA) {
 				first_day = last_day = d;
 				first_at = when;
@@ -138,7 +133,7 @@ int ds_summary_plan(const struct crm_dataset *ds, const struct crm_summary_opts 
 	p->ds = ds;
 	p->as_of = o.as_of;
 	p->cal_end = o.calibration_end;
-	p->cal_day = o.as_of == CRM_NA ? 0 : day_of(o.calibration_end);
+	p->cal_day = o.as_of == CRM_NA ? 0 : ts_day(o.calibration_end);
 	p->per_unit = o.unit == CRM_UNIT_WEEK ? 7.0 : 1.0;
 	return CRM_OK;
 }

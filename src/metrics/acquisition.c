@@ -501,7 +501,7 @@ static int customer_pass(const struct mx_ctx *ctx, struct mx_acquisition *a, str
 		      *cost = t->col[CRM_O_COST].i64;
 	const int64_t A = o->as_of, start = o->p_start - 1, end = o->p_end - 1;
 	const int64_t upto = A > end ? A : end;
-	const int64_t day_start = mx_day_of(start), day_end = mx_day_of(end);
+	const int64_t day_start = ts_day(start), day_end = ts_day(end);
 	int laid_out = t->n > 0 && t->by_customer && at && amount;
 	int oom = 0;
 	size_t n_ttp = 0;
@@ -599,9 +599,9 @@ static int customer_pass(const struct mx_ctx *ctx, struct mx_acquisition *a, str
 				add_money(&cs->gross_profit, gp, ovf);
 			}
 		}
-		if (last_s != CRM_NA && day_start - mx_day_of(last_s) <= o->churn_window_days) {
+		if (last_s != CRM_NA && day_start - ts_day(last_s) <= o->churn_window_days) {
 			cs->churn_base++;
-			cs->churn_lost += day_end - mx_day_of(last_e) > o->churn_window_days;
+			cs->churn_lost += day_end - ts_day(last_e) > o->churn_window_days;
 		}
 
 		/* new in P: CAC, payback, campaigns, time to purchase */

@@ -153,11 +153,6 @@ int mx_order_counts(const struct mx_ctx *ctx, size_t r)
 
 /* ---------------------------------------------------------------- calendar */
 
-int64_t mx_day_of(int64_t t)
-{
-	return ts_day(t);
-}
-
 int64_t mx_month_of(int64_t t)
 {
 	int64_t y;

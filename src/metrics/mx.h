@@ -137,7 +137,6 @@ const char *mx_code_name(const struct crm_column *col, uint32_t code, const char
 int64_t mx_year_before(int64_t t);
 int64_t mx_month_of(int64_t t);
 int64_t mx_month_start(int64_t month);          /* first second of that month */
-int64_t mx_day_of(int64_t t);                   /* days since 1970-01-01 */
 void mx_month_label(int64_t month, char out[8]); /* "2024-03" */
 
 /* Quantile of v[0..n) with linear interpolation between closest ranks

@@ -203,15 +203,15 @@ static int grid_init(struct month_grid *g, int64_t from, int64_t to)
 {
 	g->m0 = mx_month_of(from);
 	int64_t m1 = mx_month_of(to);
-	g->d0 = mx_day_of(mx_month_start(g->m0));
-	g->n_days = (size_t)(mx_day_of(to) - g->d0 + 1);
+	g->d0 = ts_day(mx_month_start(g->m0));
+	g->n_days = (size_t)(ts_day(to) - g->d0 + 1);
 	g->n_months = (size_t)(m1 - g->m0 + 1);
 	g->month = xmallocn(g->n_days, sizeof *g->month);
 	if (!g->month)
 		return -1;
 	size_t d = 0;
 	for (int64_t m = g->m0; m <= m1; m++) {
-		int64_t next = mx_day_of(mx_month_start(m + 1)) - g->d0;
+		int64_t next = ts_day(mx_month_start(m + 1)) - g->d0;
 		for (; d < g->n_days && (int64_t)d < next; d++)
 			g->month[d] = (uint32_t)(m - g->m0);
 	}

@@ -110,13 +110,6 @@ static inline int row_kind(const struct rows *rw, uint64_t r, int64_t *amt)
 	return kind_of(rw->status, rw->amount, rw->chan, rw->channel, r, amt);
 }
 
-/* The day of t since 1970-01-01 (ts_day), inline for the row loops. */
-static inline int64_t day_of(int64_t t)
-{
-	int64_t q = t / SECS_PER_DAY;
-	return t % SECS_PER_DAY < 0 ? q - 1 : q;
-}
-
 /* 1 when customer c has a counted completed order among rows [from, to). */
 static int completed_from(const struct rows *rw, uint64_t from, uint64_t to)
 {
@@ -257,7 +250,7 @@ static int gaps_reserve(int64_t **gaps, size_t *cap, size_t n)
 static int stages_at(const struct mx_ctx *ctx, int64_t at, uint8_t *stage, struct crm_err *err)
 {
 	struct rows rw;
-	int64_t *gaps = NULL, today = day_of(at);
+	int64_t *gaps = NULL, today = ts_day(at);
 	size_t cap = 0;
 	rows_init(&rw, ctx);
 	for (size_t c = 0; c < ctx->ds->n_customers; c++) {
@@ -280,7 +273,7 @@ static int stages_at(const struct mx_ctx *ctx, int64_t at, uint8_t *stage, struc
 			if (when > at)
 				break;   /* rows are in time order */
 			if (row_kind(&rw, r, &amt) == MX_COMPLETED)
-				scan_add(&sc, day_of(when), gaps);
+				scan_add(&sc, ts_day(when), gaps);
 		}
 		if (sc.n) {
 			stage[c] = (uint8_t)stage_of(&sc, today, &ctx->o, gaps);
@@ -504,11 +497,11 @@ static int month_tab_init(struct month_tab *mt, int64_t t0, int64_t t1)
 {
 	mt->n = 0;
 	mt->month = NULL;
-	mt->day0 = mx_day_of(t0 != CRM_NA && t0 <= t1 ? t0 : t1);
+	mt->day0 = ts_day(t0 != CRM_NA && t0 <= t1 ? t0 : t1);
 	mt->t0 = (uint64_t)(mt->day0 * SECS_PER_DAY);
 	if (t0 == CRM_NA || t1 < t0)
 		return 0;
-	int64_t d0 = mt->day0, d1 = mx_day_of(t1);
+	int64_t d0 = mt->day0, d1 = ts_day(t1);
 	if ((uint64_t)(d1 - d0) >= MONTH_TAB_MAX)
 		return 0;
 	size_t n = (size_t)(d1 - d0 + 1);
@@ -524,7 +517,7 @@ static int month_tab_init(struct month_tab *mt, int64_t t0, int64_t t1)
 	return 0;
 }
 
-/* The day of t counted from mt->day0 (day_of(t) - day0) and its month
+/* The day of t counted from mt->day0 (ts_day(t) - day0) and its month
  * (mx_month_of) into *month: one unsigned division and a lookup for the
  * days of the table (a time before it wraps around to a large k). */
 static inline int64_t day_month(const struct month_tab *mt, int64_t t, int64_t *month)
@@ -535,7 +528,7 @@ static inline int64_t day_month(const struct month_tab *mt, int64_t t, int64_t *
 		return (int64_t)k;
 	}
 	*month = mx_month_of(t);
-	return day_of(t) - mt->day0;
+	return ts_day(t) - mt->day0;
 }
 
 /* The band of net revenue v (retention.h): 1 + the cuts below v (they
@@ -595,7 +588,7 @@ static void dates_init(struct dates *dt, int64_t a, int64_t start, int64_t end, 
 			if (dt->d[k] == v[i])
 				*at[i] = k;
 	for (int k = 0; k < dt->n; k++)
-		dt->day[k] = day_of(dt->d[k]) - day0;
+		dt->day[k] = ts_day(dt->d[k]) - day0;
 	dt->d[dt->n] = INT64_MAX;
 }
 
@@ -951,7 +944,7 @@ static inline void pass2_body(struct part *pt, const uint32_t *status, uint32_t 
 				int nb = band_of(cut, n_cuts, cum);
 				if (nb == band)
 					continue;
-				int64_t day = day_of(when);
+				int64_t day = ts_day(when);
 				if (when > start && band >= 1 && nb > band &&
 				    count_days(pt, day - entered_day) != 0) {
 					pt->rc = CRM_ENOMEM;

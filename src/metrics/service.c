@@ -923,8 +923,8 @@ static int engagement(const struct mx_ctx *ctx, double *score, size_t parts[MX_E
 		goto done;
 	/* the components; recency is kept as a key where higher is better:
 	 * 0 for no interaction by A, else 1 + (the largest day count - days) */
-	int64_t first_day = ds->first_at != CRM_NA ? mx_day_of(ds->first_at) : mx_day_of(as_of);
-	int64_t span = mx_day_of(as_of) - first_day;
+	int64_t first_day = ds->first_at != CRM_NA ? ts_day(ds->first_at) : ts_day(as_of);
+	int64_t span = ts_day(as_of) - first_day;
 	if (span < 0)
 		span = 0;
 	if (span > RECENCY_MAX_DAYS)

@@ -155,8 +155,7 @@ static inline char *fmt_date(char *p, int64_t t, struct date_cache *dc)
 {
 	if (t == CRM_NA)
 		return p;
-	/* ts_day, inline: the floor of t / 86400 */
-	int64_t day = t / SECS_PER_DAY - (t % SECS_PER_DAY < 0);
+	int64_t day = ts_day(t);
 	size_t slot = (size_t)((uint64_t)day % DATE_SLOTS);
 	if (dc && dc->day[slot] == day) {
 		memcpy(p, dc->text[slot], 10);
