@@ -138,8 +138,9 @@ enum crm_order_status {
  *                value has length 0.
  *   CRM_COL_NONE no column: a field not loaded, and, in a load that reads
  *                only some fields (files read straight in, ds_load_files
- *                with ing.fields), a number field of an event table that
- *                no file has a value for. Analyses treat it as all missing.
+ *                with ing.fields), a number or category field of an event
+ *                table that no file has a value for. Analyses treat it as
+ *                all missing.
  * The dataset owns all of its memory; free it with crm_dataset_free. */
 
 #define CRM_NA INT64_MIN

@@ -326,6 +326,44 @@ Test(parallel, small_files_and_stdin_like_inputs_stay_on_one_thread)
 	crm_dataset_free(ds);
 }
 
+/* A category a projection asks for that no file has (status, channel of
+ * the anchor order logs) is left out like such a number, not laid out as a
+ * column of code 0: analyses read it as all missing. By hand: a has orders
+ * on 2024-01-01 (10) and 2024-01-03 (20 + 5, the same day): x = 1, net 35,
+ * mean repeat 25; b one order of 7. */
+Test(parallel, projection_leaves_out_categories_no_file_has)
+{
+	char path[512];
+	write_file(dir, "nocat.csv", "order_id,customer_id,ordered_at,amount\n"
+		   "1,a,2024-01-01,10\n2,b,2024-01-02,7\n3,a,2024-01-03,20\n4,a,2024-01-03,5\n",
+		   path, sizeof path);
+	const uint32_t fields = ING_FIELD(CRM_O_CUSTOMER_ID) | ING_FIELD(CRM_O_ORDERED_AT) |
+				ING_FIELD(CRM_O_AMOUNT) | ING_FIELD(CRM_O_STATUS) |
+				ING_FIELD(CRM_O_CHANNEL);
+	struct ing_summary s;
+	struct crm_dataset *ds = load(path, 1, fields, NULL, &s);
+	const struct crm_table *o = &ds->t[CRM_ORDERS];
+	cr_assert_eq(o->n, 4);
+	cr_assert_eq(o->col[CRM_O_STATUS].kind, CRM_COL_NONE);
+	cr_assert_null(o->col[CRM_O_STATUS].cat);
+	cr_assert_eq(o->col[CRM_O_STATUS].dict.n, 0);
+	cr_assert_eq(o->col[CRM_O_CHANNEL].kind, CRM_COL_NONE);
+	cr_assert_str_eq(crm_cell_str(o, CRM_O_STATUS, 0), "");
+	struct crm_summary_opts so = { .as_of = CRM_NA, .calibration_end = CRM_NA,
+				       .unit = CRM_UNIT_DAY };
+	struct crm_customer_summary *sum = NULL;
+	struct crm_err err;
+	cr_assert_eq(crm_summary_compute(ds, &so, &sum, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(sum[0].x, 1);
+	cr_assert_eq(sum[0].n_orders, 3);
+	cr_assert_eq(sum[0].net_revenue, 350000);
+	cr_assert_eq(sum[0].mean_repeat, 250000);
+	cr_assert_eq(sum[1].x, 0);
+	cr_assert_eq(sum[1].net_revenue, 70000);
+	free(sum);
+	crm_dataset_free(ds);
+}
+
 Test(parallel, projection_leaves_columns_out_and_still_checks_required_fields)
 {
 	char path[512], rej[512];

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static double mono_s(void)
@@ -16,6 +17,7 @@ void crm_trace(const char *what)
 {
 	static int on = -1;
 	static double first, last;
+	static long last_flt;
 	if (on < 0)
 		on = getenv("CRMSCOPE_TRACE") != NULL;
 	if (!on)
@@ -23,6 +25,11 @@ void crm_trace(const char *what)
 	double t = mono_s();
 	if (first == 0)
 		first = last = t;
-	fprintf(stderr, "trace %7.3f %7.3f %s\n", t - first, t - last, what);
+	/* the pages first touched since the last mark: on a VM, a fresh page
+	 * can cost more than the work done in it */
+	struct rusage ru;
+	long flt = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : 0;
+	fprintf(stderr, "trace %7.3f %7.3f %7ld %s\n", t - first, t - last, flt - last_flt, what);
 	last = t;
+	last_flt = flt;
 }

@@ -2417,9 +2417,13 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 			continue;
 		if (!c->present) {
 			/* a projection asked for it, but no file has it: a column of
-			 * CRM_NA would cost 8 bytes a row for nothing (crmscope.h) */
-			if (bt->projected && c->kind == CRM_COL_I64)
+			 * CRM_NA, or of code 0, would cost 8 or 4 bytes a row for
+			 * nothing, and each of its pages a fault when read
+			 * (crmscope.h) */
+			if (bt->projected && (c->kind == CRM_COL_I64 || c->kind == CRM_COL_CAT)) {
+				strs_fini(&out->col[f].dict);
 				continue;
+			}
 			if (missing_col(c->kind, n, &out->col[f]) != 0)
 				goto done;
 		} else if (c->kind == CRM_COL_STR) {
