@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/money.h"
+#include "core/strmap.h"
 #include "core/tstamp.h"
 #include "crmscope.h"
 #include "data/builder.h"
@@ -982,4 +983,98 @@ Test(builder, large_tables_come_out_whole)
 		}
 		crm_dataset_free(ds);
 	}
+}
+
+/* Order k of the batch test: customer ids that are numbers (some new, some
+ * seen), texts, "007" (not a number as people write it), one longer than
+ * the references held back; amounts that do not fit 32 bits, missing ones
+ * and statuses, placed so that runs of the short way stop inside batches. */
+static struct ent_record batch_order(int k, char bufs[2][64])
+{
+	struct ent_record r = rec(CRM_ORDERS, k + 2);
+	if (k % 23 == 5)
+		snprintf(bufs[0], 64, "t%d", k % 9);
+	else if (k == 77)
+		snprintf(bufs[0], 64, "007");
+	else if (k == 150)
+		snprintf(bufs[0], 64, "L%060d", k);
+	else
+		snprintf(bufs[0], 64, "%d", (k * 37) % 211);
+	snprintf(bufs[1], 64, "o%d", k);
+	set_s(&r, CRM_O_ORDER_ID, bufs[1]);
+	set_s(&r, CRM_O_CUSTOMER_ID, bufs[0]);
+	set_i(&r, CRM_O_ORDERED_AT, ts("2024-01-01") + (int64_t)(k % 50) * 86400);
+	if (k % 31 != 3)
+		set_i(&r, CRM_O_AMOUNT, k == 90 ? INT64_C(5000000000) : (int64_t)k * 1000 - 7000);
+	if (k % 10 == 0) {
+		set_s(&r, CRM_O_STATUS, ent_get(CRM_ORDERS)->fields[CRM_O_STATUS].values[1]);
+		r.v[CRM_O_STATUS].i = 2;
+	}
+	return r;
+}
+
+Test(builder, batches_give_what_records_one_at_a_time_give)
+{
+	enum { N = 300 };
+	static char bufs[N][2][64];
+	static struct ent_record r[N];
+	for (int k = 0; k < N; k++) {
+		r[k] = batch_order(k, bufs[k]);
+		/* as ingest gives them: the reference's number in i */
+		r[k].v[CRM_O_CUSTOMER_ID].i = strmap_number(r[k].v[CRM_O_CUSTOMER_ID].s,
+							    r[k].v[CRM_O_CUSTOMER_ID].n);
+	}
+	struct crm_err err;
+	struct ds_builder *one, *many;
+	cr_assert_eq(ds_builder_new(&one, &err), CRM_OK);
+	cr_assert_eq(ds_builder_new(&many, &err), CRM_OK);
+	cr_assert_eq(ds_builder_keep(one, CRM_ORDERS, KEEP_NUMBERS, &err), CRM_OK);
+	cr_assert_eq(ds_builder_keep(many, CRM_ORDERS, KEEP_NUMBERS, &err), CRM_OK);
+	for (int k = 0; k < N; k++)
+		cr_assert_eq(ds_builder_add(one, &r[k], 0, NULL, &err), CRM_OK, "%s", err.msg);
+	/* the same records in runs of many lengths, some one at a time (held in
+	 * the ring, still held when the next run comes), numbered or not */
+	static const size_t runs[] = { 1, 1, 1, 70, 2, 64, 5, 1, 17, 100, 1, 37 };
+	size_t at = 0;
+	for (size_t j = 0; j < sizeof runs / sizeof runs[0]; j++) {
+		size_t added = 0;
+		cr_assert_eq(ds_builder_add_many(many, &r[at], runs[j], j % 3 != 2, &added, &err),
+			     CRM_OK, "%s", err.msg);
+		cr_assert_eq(added, runs[j]);
+		at += runs[j];
+	}
+	cr_assert_eq(at, (size_t)N);
+	int64_t s1, s2;
+	cr_assert_eq(ds_builder_flush(one, &s1, &err), CRM_OK);
+	cr_assert_eq(ds_builder_flush(many, &s2, &err), CRM_OK);
+	/* the stubs told are the same either way */
+	cr_assert_eq(s1, s2);
+	struct crm_dataset *d1, *d2;
+	cr_assert_eq(ds_builder_finish(one, &d1, &err), CRM_OK, "%s", err.msg);
+	cr_assert_eq(ds_builder_finish(many, &d2, &err), CRM_OK, "%s", err.msg);
+	/* the customers: the 211 numbers 0..210 (k * 37 % 211 takes each
+	 * once in 211 k, 37 being prime to 211; k < 300 takes them all but for
+	 * those met only at k = 77, 150 or k % 23 == 5), t0..t8, "007" and
+	 * "L0..0150"; counted here by their ids */
+	size_t n_num = 0;
+	for (int v = 0; v < 211; v++) {
+		int met = 0;
+		for (int k = 0; k < N && !met; k++)
+			met = (k * 37) % 211 == v && k % 23 != 5 && k != 77 && k != 150;
+		n_num += (size_t)met;
+	}
+	cr_assert_eq(d1->n_customers, n_num + 9 + 2);
+	cr_assert_eq(d1->t[CRM_ORDERS].n, (size_t)N);
+	assert_same_dataset(d1, d2);
+	/* the amount of 5e9 ten-thousandths widened its column; k = 3 has none */
+	const struct crm_table *o = &d2->t[CRM_ORDERS];
+	int seen_wide = 0, seen_na = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		seen_wide += o->col[CRM_O_AMOUNT].i64[i] == INT64_C(5000000000);
+		seen_na += o->col[CRM_O_AMOUNT].i64[i] == CRM_NA;
+	}
+	cr_assert_eq(seen_wide, 1);
+	cr_assert_eq(seen_na, 10);   /* k % 31 == 3: k = 3, 34, ..., 282 */
+	crm_dataset_free(d1);
+	crm_dataset_free(d2);
 }

@@ -15,11 +15,20 @@
 #include "data/builder.h"
 #include "store/store.h"
 
-static int store_put(void *ctx, const struct ent_record *rec, int *outcome,
-		     int *stub_created, struct crm_err *err)
+/* The store as a sink: st_put record by record (its writer batches the
+ * rows into transactions). */
+static int store_put(void *ctx, struct ing_batch *b, struct crm_err *err)
 {
-	/* enum ing_outcome and enum st_outcome have the same values */
-	return st_put(ctx, rec, outcome, stub_created, err);
+	for (size_t k = 0; k < b->n; k++) {
+		int stub = 0;
+		/* enum ing_outcome and enum st_outcome have the same values */
+		int rc = st_put(ctx, &b->rec[k], &b->outcome[k], &stub, err);
+		if (rc != CRM_OK)
+			return rc;
+		b->stubs += stub;
+		b->taken = k + 1;
+	}
+	return CRM_OK;
 }
 
 void ds_default_rejects_path(const char *db_path, const char *input, char *out,
@@ -225,14 +234,22 @@ static int keylog_append(struct keylog *dst, const struct keylog *src)
 	return 0;
 }
 
-/* Adds number v (< NUMSET_BITS) to g. 0, or -1 on ENOMEM. */
-static int numset_add(struct numset *g, uint64_t v)
+/* Makes sure g has its words. 0, or -1 on ENOMEM. */
+static int numset_ready(struct numset *g)
 {
 	if (!g->w) {
 		if (!(g->w = calloc(NUMSET_BITS / 64, sizeof *g->w)))
 			return -1;
 		g->lo = SIZE_MAX;
 	}
+	return 0;
+}
+
+/* Adds number v (< NUMSET_BITS) to g. 0, or -1 on ENOMEM. */
+static int numset_add(struct numset *g, uint64_t v)
+{
+	if (numset_ready(g))
+		return -1;
 	size_t k = (size_t)(v >> 6);
 	uint64_t bit = UINT64_C(1) << (v & 63);
 	if (k < g->lo)
@@ -295,48 +312,125 @@ static int is_candidate(const struct loader *l, uint64_t h)
 	return lo < l->n_cand && l->cand[lo] == h;
 }
 
-/* The builder as a sink. Customers are looked up a few records late
- * (ds_builder_add with no stub_created), so the stubs are told by flush and
- * join. A part for another thread is a builder of its own, merged in file
- * order. */
-static int lsink_put(void *ctx, const struct ent_record *rec, int *outcome,
-		     int *stub_created, struct crm_err *err)
+/* Adds the records rec[from..to) of b to the builder; b->taken is then
+ * how many of b's records were dealt with (to, or on failure the index of
+ * the record the builder refused). */
+static int lsink_add(struct lsink *s, struct ing_batch *b, size_t from, size_t to,
+		     struct crm_err *err)
 {
-	struct lsink *s = ctx;
+	size_t added = 0;
+	/* ingest's records come with their ids' numbers (see ing_sink) */
+	int rc = from < to ? ds_builder_add_many(s->b, b->rec + from, to - from, 1, &added, err)
+			   : CRM_OK;
+	b->taken = from + added;
+	return rc;
+}
+
+/* The key check of record rec, whose id key is id (NULL: its key is not
+ * an id alone), in the first pass or not: 0, with *dup 1 when the exact
+ * pass met the key before; -1 when out of memory. */
+static inline int check_key(struct lsink *s, const struct ent_record *rec,
+			    const struct ent_value *id, int first, int *dup)
+{
 	struct loader *l = s->l;
 	uint64_t h;
-	*outcome = ING_INSERTED;
-	*stub_created = 0;
-	if (rec->entity != CRM_CUSTOMERS && !s->unique) {
-		const struct ent_value *id = id_key(rec);
-		int64_t num = id && id->set && !l->cand && !l->exact_all ? strmap_number(id->s, id->n) : -1;
-		if (num >= 0 && (size_t)num < NUMSET_BITS) {
-			if (numset_add(&s->nums, (uint64_t)num))
-				return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
-			return ds_builder_add(s->b, rec, 0, NULL, err);
-		}
-		int has = key_hash(rec, &s->key, &h);
-		if (has < 0)
-			return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
-		if (has) {
-			if (!l->cand && !l->exact_all) {
-				if (keylog_push(&s->log, h))
-					return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
-			} else if (l->exact_all || is_candidate(l, h)) {
-				size_t ix;
-				if (s->key.len == 0 && key_bytes(rec, &s->key) < 0)
-					return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
-				int added;
-				if (strmap_put(&l->seen, s->key.p, s->key.len, 0, &ix, &added))
-					return crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
-				if (!added) {
-					*outcome = ING_DUP_IN_FILE;
-					return CRM_OK;
-				}
+	*dup = 0;
+	if (id && first) {
+		int64_t num = id->set ? id->i : -1;   /* strmap_number (see ing_sink) */
+		if (num >= 0 && (size_t)num < NUMSET_BITS)
+			return numset_add(&s->nums, (uint64_t)num);
+	}
+	int has = key_hash(rec, &s->key, &h);
+	if (has <= 0)
+		return has;
+	if (first)
+		return keylog_push(&s->log, h);
+	if (l->exact_all || is_candidate(l, h)) {
+		size_t ix;
+		int added;
+		if (s->key.len == 0 && key_bytes(rec, &s->key) < 0)
+			return -1;
+		if (strmap_put(&l->seen, s->key.p, s->key.len, 0, &ix, &added))
+			return -1;
+		*dup = !added;
+	}
+	return 0;
+}
+
+/* The builder as a sink. The builder is not asked which record made a
+ * stub customer (ds_builder_add_many), so the stubs are told by flush and
+ * join. A part for another thread is a builder of its own, merged in file
+ * order.
+ *
+ * The key check runs over the batch first, and the records whose keys pass
+ * go to the builder together: a run at a time, broken only where the exact
+ * pass finds a repeat, which is left out. What is the same for every record
+ * of the batch (the entity's id field, which pass this is) is worked out
+ * once, so that the usual record, an event whose id is a number (ingest
+ * gives its value) in the first pass, costs a bit set. */
+static int lsink_put(void *ctx, struct ing_batch *b, struct crm_err *err)
+{
+	struct lsink *s = ctx;
+	const struct ent_record *rec = b->rec;
+	size_t n = b->n, run = 0;  /* rec[run..k) passed the check, not yet added */
+	int rc = CRM_OK;
+	for (size_t k = 0; k < n; k++)
+		b->outcome[k] = ING_INSERTED;
+	b->taken = 0;
+	if (rec[0].entity == CRM_CUSTOMERS || s->unique)
+		return lsink_add(s, b, 0, n, err);
+	/* the id's offset among a record's values when the key is the id alone:
+	 * the same for every record of the batch (one entity) */
+	const struct ent_value *id0 = id_key(&rec[0]);
+	size_t id_at = id0 ? (size_t)(id0 - rec[0].v) : 0;
+	int first = !s->l->cand && !s->l->exact_all;
+	size_t k = 0;
+	if (id0 && first && rec[0].v[id_at].set && (uint64_t)rec[0].v[id_at].i < NUMSET_BITS &&
+	    numset_ready(&s->nums) == 0) {
+		/* the usual batch: ids that are numbers, a bit each. The loop
+		 * is kept to that (the range of words touched in registers, set
+		 * once after), and stops at the first other id for check_key */
+		struct numset *g = &s->nums;
+		size_t lo = g->lo, hi = g->hi;
+		for (; k < n; k++) {
+			const struct ent_value *id = &rec[k].v[id_at];
+			if (!id->set || (uint64_t)id->i >= NUMSET_BITS)
+				break;
+			size_t w = (size_t)((uint64_t)id->i >> 6);
+			uint64_t bit = UINT64_C(1) << (id->i & 63);
+			lo = w < lo ? w : lo;
+			hi = w >= hi ? w + 1 : hi;
+			if (g->w[w] & bit) {
+				g->lo = lo;
+				g->hi = hi;
+				if (keylog_push(&g->rep, (uint64_t)id->i))
+					goto nomem;
 			}
+			g->w[w] |= bit;
+		}
+		g->lo = lo;
+		g->hi = hi;
+	}
+	for (; k < n; k++) {
+		int dup;
+		if (check_key(s, &rec[k], id0 ? &rec[k].v[id_at] : NULL, first, &dup) != 0)
+			goto nomem;
+		if (dup) {
+			/* a repeat: told to the importer, not added */
+			if ((rc = lsink_add(s, b, run, k, err)) != CRM_OK)
+				return rc;
+			b->outcome[k] = ING_DUP_IN_FILE;
+			run = k + 1;
 		}
 	}
-	return ds_builder_add(s->b, rec, 0, NULL, err);
+	if ((rc = lsink_add(s, b, run, n, err)) == CRM_OK)
+		b->taken = n;
+	return rc;
+nomem:
+	/* record k failed: those before it are added, as they were checked */
+	if ((rc = lsink_add(s, b, run, k, err)) == CRM_OK)
+		rc = crm_err_set(err, CRM_ENOMEM, "out of memory checking keys");
+	return rc;
 }
 
 static void lsink_free(struct lsink *s)

@@ -734,6 +734,7 @@ static inline int finish(struct ing_csv *c, struct ing_row *row, struct ing_fiel
 	row->line = c->line;
 	row->raw = start;
 	row->raw_n = raw_n;
+	row->scratch = 0;
 	if (at_end) {
 		c->pos = c->len;
 	} else {
@@ -830,6 +831,7 @@ static int next_general(struct ing_csv *c, struct ing_row *row, struct crm_err *
 		row->line = c->line;
 		row->raw = d + len;
 		row->raw_n = 0;
+		row->scratch = 0;
 		return crm_err_set(err, CRM_EOF, "%s: end of input", c->name);
 	}
 
@@ -993,6 +995,7 @@ static int next_general(struct ing_csv *c, struct ing_row *row, struct crm_err *
 	row->line = start_line;
 	row->raw = d + start;
 	row->raw_n = rec_end - start;
+	row->scratch = used_scratch;
 	if (n_all > MAX_FIELDS)
 		return crm_err_set(err, CRM_EPARSE, "%s:%ld: too many fields (%zu, at most %d)",
 				   c->name, start_line, n_all, MAX_FIELDS);
@@ -1055,6 +1058,7 @@ int ing_csv_next(struct ing_csv *c, struct ing_row *row, struct crm_err *err)
 				row->line = c->line++;
 				row->raw = start;
 				row->raw_n = raw_n;
+				row->scratch = 0;
 				c->pos = pos + k + 1;
 				if (o + k + 1 >= WIN)   /* < 2 WIN, as k < WIN */
 					return c->slide(c);

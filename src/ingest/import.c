@@ -7,7 +7,10 @@
  * the rejects file with its line, reason, field and raw text.
  *
  * Only the fields the sink needs and the required ones are parsed
- * (ing_opts.fields). A large CSV file without quotes can be cut at line ends
+ * (ing_opts.fields). Rows are made into records and handed to the sink in
+ * batches (struct pending, ING_BATCH rows), each field read down a whole
+ * batch at a time; rejects still come in line order, and the counts are
+ * those of a record at a time. A large CSV file without quotes can be cut at line ends
  * and its parts read by the same row loop (csv_rows) on threads of their
  * own, into parts of the sink; the counts and rejects are gathered in file
  * order, so the outcome is that of one thread. */
@@ -16,6 +19,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +62,14 @@ struct order_agg {
 	int64_t n_lines;
 };
 
-/* How make_record reads one field of every row of a file, decided once
+/* How make_batch reads one field of every row of a file, decided once
  * (plan_rows). The kinds with a fast path are the common ones; the rest,
  * and every value the fast path is not sure of, go to parse_value. */
 enum step_kind {
 	K_GENERAL = 0,  /* parse_value decides */
-	K_TEXT,         /* FT_ID, FT_REF, FT_TEXT, FT_CAT: ASCII is valid as it is */
+	K_TEXT,         /* FT_TEXT, FT_CAT: ASCII is valid as it is */
+	K_ID,           /* FT_ID, FT_REF: likewise, and i is strmap_number of the
+	                   text (see ing_sink), a number being valid as it is */
 	K_TIME,         /* FT_TIME: the text of the last time parsed repeats */
 	K_DATE,         /* FT_DATE: likewise, then floored to its day */
 	K_MONEY         /* FT_MONEY, FT_DECIMAL without a range: money_parse */
@@ -107,14 +113,16 @@ struct imp {
 	struct strmap agg_text_ix;  /* customer, currency, channel, category texts */
 	/* JSON Lines: the targets of keys seen so far */
 	struct strmap json_keys;    /* key -> target + 1 (0: ignored) */
-	/* the row plan (plan_rows): how make_record reads every row */
+	/* the row plan (plan_rows): how make_batch reads every row */
 	struct step steps[CRM_MAX_FIELDS]; /* the fields read that have a cell,
 	                               in field order */
 	size_t n_steps;
 	uint8_t clear[2];           /* fields read without a cell that are still
-	                               written after make_record (a made-up id,
+	                               written after make_batch (a made-up id,
 	                               the default currency): zeroed per row */
 	size_t n_clear;
+	size_t cell_at[CRM_MAX_FIELDS]; /* by step: steps[k].cell, as a byte offset
+	                               among the cells (queue_row) */
 	int cell_of[ING_N_TARGETS]; /* where each target's text is among the
 	                               cells of a row, -1: nowhere */
 	char decimal;               /* the decimal separator of numbers */
@@ -129,6 +137,52 @@ struct fault {
 	const char *field;
 	char msg[256];
 };
+
+/* The text of a field of a row: a cell without its missing flag. */
+struct span {
+	const char *p;
+	size_t n;
+};
+_Static_assert(offsetof(struct ing_field, p) == offsetof(struct span, p) &&
+	       offsetof(struct ing_field, n) == offsetof(struct span, n) &&
+	       sizeof(struct span) <= sizeof(struct ing_field),
+	       "a span is the head of a field (queue_row copies it whole)");
+
+/* Rows read and waiting to be made into records and handed to the sink,
+ * ING_BATCH (or max) at a time. The cells the plan reads are copied out of
+ * the reader's row (which it reuses) as they come, a column per step, so
+ * that make_batch reads each field of the whole batch in one loop. Each
+ * record slot is cleared once, when the batch is made, and then written
+ * whole for every row it holds (see make_batch). */
+struct pending {
+	struct ing_batch b;                /* what the sink is given */
+	size_t n;                          /* rows waiting: 0 .. max */
+	size_t max;                        /* the batch goes on at this many */
+	int64_t units;                     /* what each record counts for: 1, or its
+	                                      order's lines (flush_orders) */
+	size_t fail;                       /* deliver: the record it stopped at */
+	size_t n_bad;                      /* make_batch: rows with a fault */
+	int8_t bad[ING_BATCH];             /* make_batch: the step of each row's
+	                                      first fault, -1: none */
+	const char *raw[ING_BATCH];        /* each row's text, for rejects */
+	size_t raw_n[ING_BATCH];
+	struct span cell[CRM_MAX_FIELDS][ING_BATCH]; /* by step: each row's text */
+	struct ent_record rec[ING_BATCH];  /* the records made, line set by queue_row */
+};
+
+/* A new batch of up to max (1 .. ING_BATCH) rows of entity, or NULL when
+ * out of memory. The caller frees it. */
+static struct pending *pending_new(int entity, size_t max)
+{
+	struct pending *pd = calloc(1, sizeof *pd);
+	if (!pd)
+		return NULL;
+	pd->max = max;
+	pd->units = 1;
+	for (size_t k = 0; k < ING_BATCH; k++)
+		pd->rec[k].entity = entity;
+	return pd;
+}
 
 static int set_fault(struct fault *f, int reason, const char *field,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -459,7 +513,7 @@ static int blank_field(const struct imp *im, const struct step *s, struct fault 
 	return 0;
 }
 
-/* Plans how make_record reads the rows of a file (csv: cells are a CSV
+/* Plans how make_batch reads the rows of a file (csv: cells are a CSV
  * record's fields, found through the mapping; else they are by target, as
  * import_jsonl lays them out): a step for each field read that has a cell,
  * in field order, and where the order-line targets are.
@@ -468,8 +522,8 @@ static int blank_field(const struct imp *im, const struct step *s, struct fault 
  * blank one is never a fault there, for check_required refuses a file
  * without a column for a required field unless it is an id to make up or
  * the amount of order lines, which fold_line judges. Those that are still
- * written after make_record (a made-up id, the default currency) are
- * cleared per row; the others stay as the row loop cleared them. */
+ * written after make_batch (a made-up id, the default currency) are
+ * cleared per row; the others stay as pending_new cleared them. */
 static void plan_rows(struct imp *im, int csv)
 {
 	const struct ent_desc *d = im->d;
@@ -488,9 +542,13 @@ static void plan_rows(struct imp *im, int csv)
 		struct step *s = &im->steps[im->n_steps++];
 		s->fd = fd;
 		s->cell = im->cell_of[i];
+		im->cell_at[im->n_steps - 1] = (size_t)s->cell * sizeof(struct ing_field);
 		s->field = (uint8_t)i;
 		switch (fd->type) {
-		case FT_ID: case FT_REF: case FT_TEXT: case FT_CAT:
+		case FT_ID: case FT_REF:
+			s->kind = K_ID;
+			break;
+		case FT_TEXT: case FT_CAT:
 			s->kind = K_TEXT;
 			break;
 		case FT_TIME:
@@ -511,7 +569,8 @@ static void plan_rows(struct imp *im, int csv)
 
 /* Reads the text p[0..n) of a field of a row into v, the general way:
  * trimmed, blank or parsed by parse_value. -1 with f set on a fault. It is
- * make_record's slow path. */
+ * make_batch's slow path (slow_field), and gives the fault of a row again
+ * for its reject (refault). */
 static int read_field(struct imp *im, const struct step *s, const char *p, size_t n,
 		      struct ent_value *v, struct fault *f)
 {
@@ -522,65 +581,138 @@ static int read_field(struct imp *im, const struct step *s, const char *p, size_
 	return parse_value(im, s->fd, p, n, v, f);
 }
 
-/* Fills rec from the cells of a row (the plan says which cell holds which
- * field); -1 with f set on a fault. Fields the sink does not need and that
- * are not required are left out unread.
- *
- * This loop runs for every field of every row: it is the import's hot path
- * (a file of 10M orders spends most of its time reading), hence its shape.
- * What is the same for every row is decided once per file by plan_rows.
- * rec is not cleared per row: each field read is written whole, with its
- * value or zero when blank, so that the sink sees what a cleared record
- * would hold. The common good values are taken inline: an ASCII text, a
- * time whose text repeats (the last one parsed, see parse_time), a money
- * amount, none of them with blanks to trim. Every other value, and any the
- * inline test is not sure of, goes to read_field and parse_value, the one
- * place that says what is valid and why not. It and process are forced
- * inline into the row loops: left to GCC, the calls cost 22 and 35 more
- * instructions a row of the 234 that a row of bench/work/orders_1m.csv
- * takes here (callgrind). */
-static inline __attribute__((always_inline)) int
-make_record(struct imp *im, const struct ing_field *cells, struct ent_record *rec,
-	    struct fault *f)
+/* make_batch's slow path for the field of step k of row j: read_field,
+ * the one place that says what is valid and why not; a fault marks the
+ * row, at its first faulty step (the message is made again for the reject,
+ * see refault: read_field depends on nothing but the text). */
+static __attribute__((noinline)) void slow_field(struct imp *im, struct pending *pd,
+						 size_t k, size_t j)
 {
-	for (size_t k = 0; k < im->n_clear; k++)
-		rec->v[im->clear[k]] = no_value;
-	for (const struct step *s = im->steps, *end = s + im->n_steps; s < end; s++) {
-		struct ent_value *v = &rec->v[s->field];
-		const char *p = cells[s->cell].p;
-		size_t n = cells[s->cell].n;
-		/* tests, not a switch: texts are the most frequent */
-		if (s->kind == K_TEXT) {
-			if (unpadded(p, n) && is_ascii(p, n)) {
-				*v = (struct ent_value){ .s = p, .n = n, .i = 0, .set = 1 };
-				continue;
-			}
-		} else if (s->kind == K_MONEY) {
-			if (unpadded(p, n)) {
-				/* the text goes first: only v is needed after the call */
-				v->s = p;
-				v->n = n;
-				if (money_parse(p, n, im->decimal, &v->i) == 0) {
-					v->set = 1;
-					continue;
-				}
-				p = v->s;   /* for read_field, to say why not */
-				n = v->n;
-			}
-		} else if (s->kind != K_GENERAL) {
-			/* the text of the last time parsed was trimmed, so one equal
-			 * to it has nothing to trim (none parsed yet: last_time_n 0) */
-			if (n != 0 && n == im->last_time_n && same_text(p, im->last_time, n)) {
-				int64_t t = im->last_time_value;
-				if (s->kind == K_DATE)
-					t = ts_day(t) * SECS_PER_DAY;
-				*v = (struct ent_value){ .s = p, .n = n, .i = t, .set = 1 };
-				continue;
-			}
+	struct fault f;
+	const struct step *s = &im->steps[k];
+	const struct span *c = &pd->cell[k][j];
+	struct ent_value *v = &pd->rec[j].v[s->field];
+	if (read_field(im, s, c->p, c->n, v, &f) != 0) {
+		if (pd->bad[j] < 0) {
+			pd->bad[j] = (int8_t)k;
+			pd->n_bad++;
 		}
-		if (read_field(im, s, p, n, v, f) != 0)
-			return -1;
+	} else if (s->kind == K_ID && v->set) {
+		v->i = strmap_number(v->s, v->n);
 	}
+}
+
+/* The fault of row j of pd, which make_batch marked. */
+static void refault(struct imp *im, const struct pending *pd, size_t j, struct fault *f)
+{
+	struct ent_value v;
+	size_t k = (size_t)pd->bad[j];
+	const struct span *c = &pd->cell[k][j];
+	(void)read_field(im, &im->steps[k], c->p, c->n, &v, f);
+}
+
+/* Fills the records of the rows waiting in pd from their cells (the plan
+ * says which cell holds which field) and marks the rows with a fault (bad,
+ * n_bad). Fields the sink does not need and that are not required are left
+ * out unread.
+ *
+ * This is the import's hot path (a file of 10M orders spends most of its
+ * time reading), hence its shape. What is the same for every row is decided
+ * once per file by plan_rows, and the kind of each field once per batch: a
+ * field is read down the whole batch in a loop of its own, which holds few
+ * values and no dispatch (read row by row, the test of the kind and the
+ * reloads of a loop that kept the whole plan live cost about 35
+ * instructions a field; callgrind, bench/work/orders_1m.csv). A record is
+ * not cleared per row: each field read is written whole, with its value or
+ * zero when blank, so that the sink sees what a cleared record would hold.
+ * The common good values are taken inline: an ASCII text, a time whose text
+ * repeats (the last one parsed, see parse_time), a money amount, none of
+ * them with blanks to trim. Every other value, and any the inline test is
+ * not sure of, goes to slow_field. The fields of a row after its first
+ * fault are still read (nothing but parse_time's cache notices), so that no
+ * loop tests whether its row is still good. */
+static void make_batch(struct imp *im, struct pending *pd)
+{
+	const size_t n = pd->n;
+	struct ent_record *const rec = pd->rec;
+	memset(pd->bad, -1, n);
+	pd->n_bad = 0;
+	for (size_t k = 0; k < im->n_clear; k++)
+		for (size_t j = 0; j < n; j++)
+			rec[j].v[im->clear[k]] = no_value;
+	for (size_t k = 0; k < im->n_steps; k++) {
+		const struct step *s = &im->steps[k];
+		const struct span *cl = pd->cell[k];
+		const size_t f = s->field;
+		switch (s->kind) {
+		case K_ID:
+			/* a number is plain ASCII: one test for the usual id */
+			for (size_t j = 0; j < n; j++) {
+				const char *p = cl[j].p;
+				size_t len = cl[j].n;
+				int64_t x = strmap_number(p, len);
+				if (x >= 0 || (unpadded(p, len) && is_ascii(p, len)))
+					rec[j].v[f] = (struct ent_value){ .s = p, .n = len, .i = x, .set = 1 };
+				else
+					slow_field(im, pd, k, j);
+			}
+			break;
+		case K_TEXT:
+			for (size_t j = 0; j < n; j++) {
+				const char *p = cl[j].p;
+				size_t len = cl[j].n;
+				if (unpadded(p, len) && is_ascii(p, len))
+					rec[j].v[f] = (struct ent_value){ .s = p, .n = len, .i = 0, .set = 1 };
+				else
+					slow_field(im, pd, k, j);
+			}
+			break;
+		case K_MONEY:
+			for (size_t j = 0; j < n; j++) {
+				const char *p = cl[j].p;
+				size_t len = cl[j].n;
+				struct ent_value *v = &rec[j].v[f];
+				if (unpadded(p, len) && money_parse(p, len, im->decimal, &v->i) == 0) {
+					v->s = p;
+					v->n = len;
+					v->set = 1;
+				} else {
+					slow_field(im, pd, k, j);
+				}
+			}
+			break;
+		case K_TIME: case K_DATE: {
+			const int day = s->kind == K_DATE;
+			for (size_t j = 0; j < n; j++) {
+				const char *p = cl[j].p;
+				size_t len = cl[j].n;
+				/* the text of the last time parsed was trimmed, so one
+				 * equal to it has nothing to trim (none parsed yet:
+				 * last_time_n 0) */
+				if (len != 0 && len == im->last_time_n && same_text(p, im->last_time, len)) {
+					int64_t t = im->last_time_value;
+					if (day)
+						t = ts_day(t) * SECS_PER_DAY;
+					rec[j].v[f] = (struct ent_value){ .s = p, .n = len, .i = t, .set = 1 };
+				} else {
+					slow_field(im, pd, k, j);
+				}
+			}
+			break;
+		}
+		default:
+			for (size_t j = 0; j < n; j++)
+				slow_field(im, pd, k, j);
+			break;
+		}
+	}
+}
+
+/* The rules a made record must pass that make_batch does not see: the
+ * default currency, then the rules across fields; -1 with f set on a
+ * fault. */
+static int finish_record(struct imp *im, struct ent_record *rec, struct fault *f)
+{
 	if (im->default_currency && !im->line_level && !rec->v[CRM_O_CURRENCY].set) {
 		rec->v[CRM_O_CURRENCY].s = im->o->currency;
 		rec->v[CRM_O_CURRENCY].n = strlen(im->o->currency);
@@ -640,6 +772,7 @@ static int synthesize_key(struct imp *im, struct ent_record *rec, struct crm_err
 		return crm_err_set(err, CRM_ENOMEM, "out of memory making an id");
 	rec->v[d->id_field].s = im->key.p;
 	rec->v[d->id_field].n = im->key.len;
+	rec->v[d->id_field].i = strmap_number(im->key.p, im->key.len);   /* see ing_sink */
 	rec->v[d->id_field].set = 1;
 	im->sum->synthetic_ids++;
 	return CRM_OK;
@@ -670,21 +803,39 @@ static int count_outcome(struct imp *im, const struct ent_record *rec, int64_t n
 	return CRM_OK;
 }
 
-/* Gives a record to the sink and counts its outcome over n_units. Inline:
- * it is on the hot path of every row (see make_record). */
-static inline int deliver(struct imp *im, const struct ent_record *rec, int64_t n_units,
-			  const char *raw, size_t raw_n, int *outcome, struct crm_err *err)
+/* Gives records rec[from..to) of pd to the sink in one batch and counts
+ * each one's outcome over pd->units, in file order, as a call per record
+ * would: the counts and rejects stop at the first failure, and pd->fail is
+ * then the record it stopped at. */
+static int deliver(struct imp *im, struct pending *pd, size_t from, size_t to,
+		   struct crm_err *err)
 {
-	int stub = 0;
-	int rc = im->sink->put(im->sink->ctx, rec, outcome, &stub, err);
-	if (rc != CRM_OK)
-		return rc;
-	im->sum->stubs += stub;
-	if (*outcome == ING_INSERTED) {
-		im->sum->stored += n_units;
+	struct ing_batch *b = &pd->b;
+	size_t k = 0;
+	if (from == to)
 		return CRM_OK;
+	b->rec = pd->rec + from;
+	b->n = to - from;
+	b->taken = 0;
+	b->stubs = 0;
+	int rc = im->sink->put(im->sink->ctx, b, err);
+	im->sum->stubs += b->stubs;
+	int64_t stored = 0;
+	for (; k < b->taken; k++) {
+		if (b->outcome[k] == ING_INSERTED) {
+			stored++;
+			continue;
+		}
+		int orc = count_outcome(im, &pd->rec[from + k], pd->units, pd->raw[from + k],
+					pd->raw_n[from + k], b->outcome[k], err);
+		if (orc != CRM_OK) {
+			rc = orc;
+			break;
+		}
 	}
-	return count_outcome(im, rec, n_units, raw, raw_n, *outcome, err);
+	im->sum->stored += stored * pd->units;
+	pd->fail = from + k;
+	return rc;
 }
 
 /* ---------------------------------------------------------- order lines */
@@ -827,19 +978,27 @@ static int fold_line(struct imp *im, const struct ing_field *cells, struct ent_r
 	return CRM_OK;
 }
 
-/* Hands the folded orders to the sink, in order of first appearance. */
+/* Hands the folded orders to the sink, in order of first appearance, one
+ * at a time (each counts its own lines). */
 static int flush_orders(struct imp *im, struct crm_err *err)
 {
+	struct pending *pd = pending_new(CRM_ORDERS, 1);
+	int rc = CRM_OK;
+	if (!pd)
+		return crm_err_set(err, CRM_ENOMEM, "out of memory folding order lines");
 	for (size_t k = 0; k < im->n_aggs; k++) {
 		const struct order_agg *a = &im->aggs[k];
-		struct ent_record rec;
-		memset(&rec, 0, sizeof rec);
-		rec.entity = CRM_ORDERS;
-		rec.line = a->first_line;
-		struct ent_value *v = rec.v;
+		struct ent_record *rec = &pd->rec[0];
+		memset(rec, 0, sizeof *rec);
+		rec->entity = CRM_ORDERS;
+		rec->line = a->first_line;
+		struct ent_value *v = rec->v;
 		v[CRM_O_ORDER_ID].s = strs_get(&im->agg_ids.keys, k, &v[CRM_O_ORDER_ID].n);
+		v[CRM_O_ORDER_ID].i = strmap_number(v[CRM_O_ORDER_ID].s, v[CRM_O_ORDER_ID].n);
 		v[CRM_O_ORDER_ID].set = 1;
 		v[CRM_O_CUSTOMER_ID].s = agg_str(im, a->customer, &v[CRM_O_CUSTOMER_ID].n);
+		v[CRM_O_CUSTOMER_ID].i = strmap_number(v[CRM_O_CUSTOMER_ID].s,
+						       v[CRM_O_CUSTOMER_ID].n);
 		v[CRM_O_CUSTOMER_ID].set = 1;
 		v[CRM_O_ORDERED_AT].i = a->at;
 		v[CRM_O_ORDERED_AT].set = 1;
@@ -871,38 +1030,106 @@ static int flush_orders(struct imp *im, struct crm_err *err)
 			v[CRM_O_CURRENCY].n = strlen(im->o->currency);
 			v[CRM_O_CURRENCY].set = 1;
 		}
-		int outcome, rc;
-		if ((rc = deliver(im, &rec, a->n_lines, NULL, 0, &outcome, err)) != CRM_OK)
-			return rc;
+		pd->units = a->n_lines;
+		pd->raw[0] = NULL;
+		pd->raw_n[0] = 0;
+		if ((rc = deliver(im, pd, 0, 1, err)) != CRM_OK)
+			break;
 		im->sum->orders_made++;
-		im->sum->orders_stored += outcome == ING_INSERTED;
+		im->sum->orders_stored += pd->b.outcome[0] == ING_INSERTED;
 	}
-	return CRM_OK;
+	free(pd);
+	return rc;
 }
 
 /* ------------------------------------------------------------ one row */
 
-/* Makes the record of a row from its cells (see plan_rows) in rec, which
- * the caller cleared once for the whole file (see make_record), and hands
- * it on: folded into its order, quarantined, or given to the sink. */
-static inline __attribute__((always_inline)) int
-process(struct imp *im, const struct ing_field *cells, const struct ing_row *row,
-	struct ent_record *rec, struct crm_err *err)
+/* Adds a row to the batch: the cells the plan reads, its line and text.
+ * Forced inline into the row loops: it runs for every row. */
+static inline __attribute__((always_inline)) void
+queue_row(const struct imp *im, struct pending *pd, const struct ing_field *cells,
+	  const struct ing_row *row)
 {
-	struct fault f;
-	rec->seq = 0;
-	rec->line = row->line;
-	if (make_record(im, cells, rec, &f) != 0)
-		return reject(im, row->line, &f, row->raw, row->raw_n, 1, err);
-	if (im->line_level)
-		return fold_line(im, cells, rec, row, err);
-	if (im->seq_keys || im->make_id) {
-		int rc = synthesize_key(im, rec, err);
-		if (rc != CRM_OK)
-			return rc;
+	const size_t j = pd->n++;
+	const char *const base = (const char *)cells;
+	/* p and n of each cell the plan reads: a field's first 16 bytes, moved
+	 * as one (struct span is ing_field's head; plan_rows made the offsets) */
+	for (size_t k = 0; k < im->n_steps; k++)
+		memcpy(&pd->cell[k][j], base + im->cell_at[k], sizeof(struct span));
+	pd->rec[j].line = row->line;
+	pd->raw[j] = row->raw;
+	pd->raw_n[j] = row->raw_n;
+}
+
+/* Makes the records of the rows waiting in pd (make_batch) and hands each
+ * on in line order: quarantined, folded into its order, or to the sink, a
+ * run of good records at a time (the run before a reject goes first, so
+ * that rejects stay in line order). cells and row are the last row's, read
+ * only for order lines, which are made one at a time (pd->max 1). `after`
+ * rows were read (and counted in sum->read) after the batch's: on a
+ * failure, read is made to count the rows up to the one that failed, as
+ * when records went one at a time. */
+static int run_batch(struct imp *im, struct pending *pd, const struct ing_field *cells,
+		     const struct ing_row *row, int64_t after, struct crm_err *err)
+{
+	const size_t n = pd->n;
+	size_t from = 0;   /* rec[from..j) are good and not yet handed on */
+	int rc = CRM_OK;
+	if (n == 0)
+		return CRM_OK;
+	make_batch(im, pd);
+	if (pd->n_bad == 0 && !(im->default_currency | im->cross_rules | im->line_level |
+				im->seq_keys | im->make_id)) {
+		/* the usual batch: every record to the sink at once */
+		rc = deliver(im, pd, 0, n, err);
+		goto done;
 	}
-	int outcome;
-	return deliver(im, rec, 1, row->raw, row->raw_n, &outcome, err);
+	for (size_t j = 0; j < n; j++) {
+		struct ent_record *rec = &pd->rec[j];
+		struct fault f;
+		int bad = pd->bad[j] >= 0;
+		if (bad)
+			refault(im, pd, j, &f);
+		else
+			bad = finish_record(im, rec, &f) != 0;
+		if (bad || im->line_level) {
+			if ((rc = deliver(im, pd, from, j, err)) != CRM_OK)
+				goto done;
+			from = j + 1;
+			rc = bad ? reject(im, rec->line, &f, pd->raw[j], pd->raw_n[j], 1, err)
+				 : fold_line(im, cells, rec, row, err);
+			if (rc != CRM_OK) {
+				pd->fail = j;
+				goto done;
+			}
+			continue;
+		}
+		if (im->seq_keys || im->make_id) {
+			struct crm_err kerr;
+			int krc = synthesize_key(im, rec, &kerr);
+			if (krc != CRM_OK) {
+				/* the records before it go first, as they did */
+				if ((rc = deliver(im, pd, from, j, err)) == CRM_OK) {
+					*err = kerr;
+					rc = krc;
+					pd->fail = j;
+				}
+				goto done;
+			}
+			if (im->make_id) {
+				/* its id is in im->key until the next one is made */
+				if ((rc = deliver(im, pd, from, j + 1, err)) != CRM_OK)
+					goto done;
+				from = j + 1;
+			}
+		}
+	}
+	rc = deliver(im, pd, from, n, err);
+done:
+	pd->n = 0;
+	if (rc != CRM_OK)
+		im->sum->read -= (int64_t)(n - 1 - pd->fail) + after;
+	return rc;
 }
 
 static void describe_mapping(struct imp *im, const struct ing_row *header)
@@ -963,46 +1190,56 @@ static int check_required(struct imp *im, struct crm_err *err)
 
 /* The row loop of the CSV path, from where reader c stands to its end:
  * records of n_cols fields are mapped and processed, others rejected. The
- * one-thread path runs it on the whole file, the other on each part. */
+ * one-thread path runs it on the whole file, the other on each part. Rows
+ * are made and handed on ING_BATCH at a time (run_batch), order lines one
+ * at a time; a row that is rejected here, one whose text the reader will
+ * reuse (row.scratch) and the end of the part hand on the batch first. */
 static int csv_rows(struct imp *im, struct ing_csv *c, size_t n_cols, struct crm_err *err)
 {
 	struct ing_row row;
-	struct ent_record rec;
-	int rc;
+	int rc = CRM_OK;
+	struct pending *pd = pending_new(im->map.entity, im->line_level ? 1 : ING_BATCH);
+	if (!pd)
+		return crm_err_set(err, CRM_ENOMEM, "out of memory reading rows");
 	plan_rows(im, 1);
-	/* cleared once: make_record writes every field it reads, every row */
-	memset(&rec, 0, sizeof rec);
-	rec.entity = im->map.entity;
 	for (;;) {
 		struct crm_err rerr;
+		struct fault f;
 		rc = ing_csv_next(c, &row, &rerr);
 		if (rc != CRM_OK) {
-			if (rc == CRM_EOF)
-				return CRM_OK;
+			int brc = run_batch(im, pd, NULL, NULL, 0, err);
+			if (brc != CRM_OK || rc == CRM_EOF) {
+				rc = brc;
+				break;
+			}
 			im->sum->read++;
 			if (rc != CRM_EPARSE) {
 				*err = rerr;
-				return rc;
+				break;
 			}
-			struct fault f;
 			set_fault(&f, R_SYNTAX, NULL, "%s", rerr.msg);
 			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
-				return rc;
+				break;
 			continue;
 		}
 		im->sum->read++;
 		if (row.n_fields != n_cols) {
-			struct fault f;
+			if ((rc = run_batch(im, pd, NULL, NULL, 1, err)) != CRM_OK)
+				break;
 			set_fault(&f, R_FIELD_COUNT, NULL, "%zu fields where the header has %zu",
 				  row.n_fields, n_cols);
 			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
-				return rc;
+				break;
 			continue;
 		}
 		/* the cells are the record's fields: cell_of is the mapping */
-		if ((rc = process(im, row.fields, &row, &rec, err)) != CRM_OK)
-			return rc;
+		queue_row(im, pd, row.fields, &row);
+		if ((pd->n == pd->max || row.scratch) &&
+		    (rc = run_batch(im, pd, row.fields, &row, 0, err)) != CRM_OK)
+			break;
 	}
+	free(pd);
+	return rc;
 }
 
 /* ------------------------------------------------- several threads */
@@ -1385,18 +1622,20 @@ static int import_jsonl(struct imp *im, const char *path, struct crm_err *err)
 	struct ing_jsonl *j = NULL;
 	struct ing_row row;
 	struct ing_field cells[ING_N_TARGETS]; /* by target; missing: no key gave it */
-	struct ent_record rec;
+	struct pending *pd = NULL;   /* one record at a time: the texts are the reader's */
 	int rc = ing_map_check_specs(im->map.entity, im->o->maps, im->o->n_maps, err);
 	if (rc != CRM_OK)
 		return rc;
 	if ((rc = ing_jsonl_open(path, &j, err)) != CRM_OK)
 		return rc;
+	if (!(pd = pending_new(im->map.entity, 1))) {
+		rc = crm_err_set(err, CRM_ENOMEM, "out of memory reading rows");
+		goto done;
+	}
 	/* the columns are the keys: the mapping is decided key by key */
 	for (int t = 0; t < ING_N_TARGETS; t++)
 		im->map.col_of[t] = -1;
 	plan_rows(im, 0);
-	memset(&rec, 0, sizeof rec);
-	rec.entity = im->map.entity;
 	for (;;) {
 		struct crm_err rerr;
 		rc = ing_jsonl_next(j, &row, &rerr);
@@ -1442,7 +1681,8 @@ static int import_jsonl(struct imp *im, const char *path, struct crm_err *err)
 		im->synth_id = im->d->id_field >= 0 && im->d != ent_get(CRM_CUSTOMERS) &&
 			im->map.col_of[im->d->id_field] < 0;
 		im->make_id = im->synth_id && ((im->need >> im->d->id_field) & 1);
-		if ((rc = process(im, cells, &row, &rec, err)) != CRM_OK)
+		queue_row(im, pd, cells, &row);
+		if ((rc = run_batch(im, pd, cells, &row, 0, err)) != CRM_OK)
 			break;
 	}
 	im->sum->line_level = im->line_level;
@@ -1462,6 +1702,7 @@ static int import_jsonl(struct imp *im, const char *path, struct crm_err *err)
 		buf_fini(&b);
 	}
 done:
+	free(pd);
 	ing_jsonl_close(j);
 	return rc;
 }

@@ -15,8 +15,30 @@
 
 enum ing_format { ING_FMT_AUTO = 0, ING_FMT_CSV, ING_FMT_JSONL };
 
-/* Where records go. put returns a status; *outcome is one of enum
- * ing_outcome; *stub_created is 1 when the record created a stub customer.
+/* The records ing_import hands to a sink in one call: up to ING_BATCH of
+ * them, in file order. Handing them over in batches lets each layer do its
+ * per-call work (checks of its plan, dispatch, the state it re-derives)
+ * once per batch instead of once per record: the read path of a large file
+ * is a few hundred instructions a record, and those calls were a good part
+ * of them. A record whose texts would not outlive the reader's next row
+ * (JSON Lines, a CSV field unescaped into the reader's scratch, a made-up
+ * id) ends its batch. */
+#define ING_BATCH 64
+
+struct ing_batch {
+	const struct ent_record *rec; /* n records in file order, borrowed for the call */
+	size_t n;                     /* 1 .. ING_BATCH */
+	int outcome[ING_BATCH];       /* put: enum ing_outcome of each record taken */
+	size_t taken;                 /* put: the records it took, rec[0..taken): n,
+	                                 or on failure those before the one that failed */
+	int64_t stubs;                /* put: stub customers the records taken made */
+};
+
+/* Where records go. put takes the records of batch b in order and says
+ * what became of each (b->outcome, b->taken, b->stubs); it returns a status.
+ * In the records ing_import makes, the i of each FT_ID and FT_REF value
+ * that is set holds strmap_number of its text (-1: not such a number), so
+ * that a sink keeping ids by number does not parse them again.
  *
  * The rest is optional (NULL when not offered). fork, join and drop let
  * ing_import read the rows of one file on several threads: fork makes a
@@ -29,8 +51,7 @@ enum ing_format { ING_FMT_AUTO = 0, ING_FMT_CSV, ING_FMT_JSONL };
  * and tells the stubs that put did not report. */
 struct ing_sink {
 	void *ctx;
-	int (*put)(void *ctx, const struct ent_record *rec, int *outcome,
-		   int *stub_created, struct crm_err *err);
+	int (*put)(void *ctx, struct ing_batch *b, struct crm_err *err);
 	int (*fork)(void *ctx, void **part, struct crm_err *err);
 	int (*join)(void *ctx, void *part, int64_t *stubs, struct crm_err *err);
 	void (*drop)(void *part);

@@ -208,6 +208,7 @@ int ing_jsonl_next(struct ing_jsonl *j, struct ing_row *row, struct crm_err *err
 	row->n_fields = 0;
 	row->fields = j->fields;
 	row->names = j->names;
+	row->scratch = 1;
 
 	for (;;) {
 		if (j->pos >= len) {

@@ -22,6 +22,11 @@ struct ing_row {
 	long line;                  /* 1-based line of the file where the record starts */
 	const char *raw;            /* the record's bytes as in the file (no line end) */
 	size_t raw_n;
+	int scratch;                /* 1: some field (or raw) lies in memory the reader
+	                               reuses at its next call (JSON Lines: always; CSV:
+	                               a quoted field with doubled quotes); 0: all of
+	                               them point into the input, valid for the
+	                               reader's life */
 };
 
 enum ing_delim_mode {
