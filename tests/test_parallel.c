@@ -638,6 +638,53 @@ Test(parallel, many_numbers_keep_their_rows)
 	crm_dataset_free(ds);
 }
 
+/* Rows in time order in file order are laid out without sorting each
+ * customer's; the layout must still sort when a part of the file, or the
+ * step from one part to the next, goes back in time. Here the first half
+ * of the file is 2023, the second 2022, each rising a day per 100 rows:
+ * on one thread or two (wherever the cut falls, some part or step goes
+ * back), every customer's rows come out in time order, the same both ways. */
+Test(parallel, rows_out_of_time_order_across_parts_are_sorted)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/backwards.csv", dir);
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	fputs("customer_id,order_date,amount\n", f);
+	const int n = 40000;
+	for (int i = 0; i < n; i++) {
+		int half = i < n / 2;
+		int64_t day = days_from_civil(half ? 2023 : 2022, 1, 1) + (i % (n / 2)) / 100;
+		int64_t y;
+		unsigned m, d;
+		civil_from_days(day, &y, &m, &d);
+		fprintf(f, "%d,%04lld-%02u-%02u,%d.00\n", i % 997, (long long)y, m, d, i % 50);
+	}
+	fclose(f);
+	const uint32_t fields = ING_FIELD(CRM_O_CUSTOMER_ID) | ING_FIELD(CRM_O_ORDERED_AT) |
+				ING_FIELD(CRM_O_AMOUNT);
+	struct ing_summary s1, s2;
+	struct crm_dataset *one = load(path, 1, fields, NULL, &s1);
+	struct crm_dataset *two = load(path, 2, fields, NULL, &s2);
+	cr_assert_eq(s2.threads, 2);
+	assert_same_dataset(one, two);
+	const struct crm_table *o = &two->t[CRM_ORDERS];
+	cr_assert_eq(o->n, (size_t)n);
+	cr_assert_eq(two->n_customers, 997);
+	size_t down = 0;
+	for (size_t c = 0; c < two->n_customers; c++)
+		for (uint64_t r = o->by_customer[c] + 1; r < o->by_customer[c + 1]; r++)
+			down += o->col[CRM_O_ORDERED_AT].i64[r] < o->col[CRM_O_ORDERED_AT].i64[r - 1];
+	cr_assert_eq(down, 0);
+	/* customer 0 (rows 0, 997, ...): its first row is its first of 2022,
+	 * row 20937 (= 21 x 997, the first multiple from 20000), day 9 of 2022 */
+	uint64_t r0 = o->by_customer[0];
+	cr_assert_eq(o->col[CRM_O_ORDERED_AT].i64[r0],
+		     (days_from_civil(2022, 1, 1) + (20937 - 20000) / 100) * SECS_PER_DAY);
+	crm_dataset_free(one);
+	crm_dataset_free(two);
+}
+
 /* The summary CSV of more customers than one thread formats at a time
  * (customers.c BLOCK): every line as worked out here. */
 Test(parallel, csv_of_many_customers_is_written_in_order)

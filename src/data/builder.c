@@ -2087,6 +2087,10 @@ struct part {
 	int64_t *out_time;         /* order: the output's time column, or NULL */
 	uint32_t *customer;        /* fill: the output customer column */
 	int rc;                    /* order: 0, or -1 when out of memory */
+	int check_order;           /* scatter: see whether the column's values never
+	                              go down in the part's rows (the time column) */
+	int in_order;              /* scatter with check_order: 1 when they do not */
+	int64_t first_v, last_v;   /* ... the first and last of them */
 };
 
 /* Counts the rows of each customer, the customers of a segment turned into
@@ -2129,7 +2133,7 @@ static void *place_part(void *arg)
  * are fetched a few rows ahead. */
 static void *scatter_part(void *arg)
 {
-	const struct part *p = arg;
+	struct part *p = arg;
 	const uint32_t *pos = p->rows->cust;
 	const struct scol *sc = &p->col;
 	size_t lo = p->lo, hi = p->hi, ahead = hi > AHEAD ? hi - AHEAD : 0;
@@ -2137,13 +2141,20 @@ static void *scatter_part(void *arg)
 		int64_t *dst = sc->dst;
 		const int32_t *s32 = sc->narrow ? sc->src : NULL;
 		const int64_t *s64 = sc->narrow ? NULL : sc->src;
+		int64_t prev = INT64_MIN;
+		int down = 0;
 		for (size_t i = lo; i < hi; i++) {
 			if (i < ahead)
 				__builtin_prefetch(&dst[pos[i + AHEAD]], 1);
-			if (s32)
-				dst[pos[i]] = s32[i] == NA32 ? CRM_NA : s32[i];
-			else
-				dst[pos[i]] = s64 ? s64[i] : CRM_NA;
+			int64_t v = s32 ? (s32[i] == NA32 ? CRM_NA : s32[i]) : s64 ? s64[i] : CRM_NA;
+			dst[pos[i]] = v;
+			down |= v < prev;
+			prev = v;
+		}
+		if (p->check_order && hi > lo) {
+			p->in_order = !down;
+			p->first_v = s32 ? (s32[lo] == NA32 ? CRM_NA : s32[lo]) : s64 ? s64[lo] : CRM_NA;
+			p->last_v = prev;
 		}
 	} else {
 		uint32_t *dst = sc->dst;
@@ -2514,12 +2525,32 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 	 * customer; with perm, lay out the times, order perm, then gather
 	 * each other column in that order */
 	size_t first = 0;
+	int in_order = 0;   /* every customer's rows are in order as placed */
 	if (!perm) {
-		for (size_t i = 0; i < n_moved; i++)
+		for (size_t j = 0; j < n_parts; j++) {
+			parts[j].check_order = with_time;
+			parts[j].in_order = 1;
+		}
+		for (size_t i = 0; i < n_moved; i++) {
 			if (move_column(bt, moved[i], n, parts, n_parts, 0, 1, bin, out) != 0)
 				goto done;
+			for (size_t j = 0; j < n_parts; j++)
+				parts[j].check_order = 0;
+		}
 		first = n_moved;
 		crm_trace("layout: scatter_part");
+		/* times that never go down in file order (a log written as it
+		 * happened, as most are) leave each customer's rows, placed in
+		 * file order, in time order: nothing to sort or even check. The
+		 * parts are in file order; empty ones say nothing. */
+		in_order = with_time;
+		int64_t last = INT64_MIN;
+		for (size_t j = 0; j < n_parts && in_order; j++) {
+			if (parts[j].hi == parts[j].lo)
+				continue;
+			in_order = parts[j].in_order && parts[j].first_v >= last;
+			last = parts[j].last_v;
+		}
 	}
 	/* from here, parts are parts of the customers */
 	cut_buckets(start, nb, k, cut);
@@ -2549,7 +2580,8 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 		p->time = perm && with_time ? &bt->col[tf] : NULL;
 		p->out_time = with_time ? out->col[tf].i64 : NULL;
 	}
-	run_jobs(order_part, parts, sizeof parts[0], k);
+	if (!in_order)
+		run_jobs(order_part, parts, sizeof parts[0], k);
 	crm_trace("layout: order_part");
 	for (size_t j = 0; j < k; j++)
 		if (parts[j].rc != 0)
