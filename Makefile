@@ -53,7 +53,7 @@ $(BUILD)/crmscope_tests: $(TEST_OBJ) $(TLIB_OBJ) $(TCLI_OBJ)
 	$(CC) -g $(SAN) -o $@ $^ $(PKG_LIBS) -lcriterion
 
 # Fuzz targets: clang's libFuzzer with ASan and UBSan.
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Iinclude -Isrc
+FUZZ_FLAGS := -g -O1 -Werror=incompatible-function-pointer-types -Werror=implicit-function-declaration -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Iinclude -Isrc
 $(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)

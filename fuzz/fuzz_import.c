@@ -10,25 +10,37 @@
 #include <unistd.h>
 
 #include "core/entity.h"
+#include "core/strmap.h"
 #include "ingest/import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)
 
-static int null_put(void *ctx, const struct ent_record *rec, int *outcome,
-		    int *stub_created, struct crm_err *err)
+/* Takes every record of the batch, checking what a sink may rely on
+ * (import.h): 1..ING_BATCH records; every value of the entity's fields is
+ * consistent (a set text value has its bytes); ids and references that are
+ * set carry their strmap_number. */
+static int null_put(void *ctx, struct ing_batch *b, struct crm_err *err)
 {
 	(void)ctx;
 	(void)err;
-	/* every value of the entity's fields (the rest are unspecified) is
-	 * consistent: a set text value has its bytes */
-	const struct ent_desc *d = ent_get(rec->entity);
-	CHECK(d != NULL);
-	for (size_t i = 0; i < d->n_fields; i++)
-		CHECK(!rec->v[i].set || rec->v[i].s != NULL || rec->v[i].n == 0);
-	*outcome = ING_INSERTED;
-	*stub_created = 0;
+	CHECK(b->n >= 1 && b->n <= ING_BATCH);
+	for (size_t k = 0; k < b->n; k++) {
+		const struct ent_record *rec = &b->rec[k];
+		const struct ent_desc *d = ent_get(rec->entity);
+		CHECK(d != NULL);
+		for (size_t i = 0; i < d->n_fields; i++) {
+			const struct ent_value *v = &rec->v[i];
+			CHECK(!v->set || v->s != NULL || v->n == 0);
+			int t = d->fields[i].type;
+			if (v->set && v->s && (t == FT_ID || t == FT_REF))
+				CHECK(v->i == strmap_number(v->s, v->n));
+		}
+		b->outcome[k] = ING_INSERTED;
+	}
+	b->taken = b->n;
+	b->stubs = 0;
 	return CRM_OK;
 }
 
