@@ -84,15 +84,16 @@ static char dir[256];
 static void setup(void) { tmpdir_make(dir, sizeof dir); }
 static void teardown(void) { tmpdir_remove(dir); }
 
-/* Imports text as entity into a capture sink; returns the rendered records. */
-static char *run(int entity, const char *text, struct ing_opts *o, struct ing_summary *sum,
-		 int expect_rc)
+/* Imports text, written to the file name (its extension gives the
+ * format), as entity into a capture sink; returns the rendered records. */
+static char *run_file(const char *name, int entity, const char *text, struct ing_opts *o,
+		      struct ing_summary *sum, int expect_rc)
 {
 	char path[512], rej[512];
 	struct capture c = { { NULL, 0, 0 }, 0, ING_INSERTED };
 	struct ing_sink sink = { .ctx = &c, .put = capture_put };
 	struct crm_err err = { 0, "" };
-	write_file(dir, "in.csv", text, path, sizeof path);
+	write_file(dir, name, text, path, sizeof path);
 	snprintf(rej, sizeof rej, "%s/rejects.csv", dir);
 	unlink(rej);
 	o->entity = entity;
@@ -104,6 +105,13 @@ static char *run(int entity, const char *text, struct ing_opts *o, struct ing_su
 	if (!c.out.p)
 		buf_append(&c.out, "", 0);
 	return c.out.p;
+}
+
+/* run_file of a CSV file. */
+static char *run(int entity, const char *text, struct ing_opts *o, struct ing_summary *sum,
+		 int expect_rc)
+{
+	return run_file("in.csv", entity, text, o, sum, expect_rc);
 }
 
 static struct ing_opts defaults(void)
@@ -282,24 +290,18 @@ Test(import, json_lines)
 {
 	struct ing_opts o = defaults();
 	struct ing_summary s;
-	char path[512];
-	struct capture c = { { NULL, 0, 0 }, 0, ING_INSERTED };
-	struct ing_sink sink = { .ctx = &c, .put = capture_put };
-	struct crm_err err;
-	write_file(dir, "in.jsonl",
+	char *out = run_file("in.jsonl", CRM_CUSTOMERS,
 		"{\"CustomerID\": \"u1\", \"name\": \"Олена Іваненко\", \"signup_at\": \"2024-01-05\", \"extra\": [1,2]}\n"
 		"{\"customer_id\": 42, \"name\": \"王伟\", \"tier\": null}\n"
 		"not json\n"
-		"{\"name\": \"Γιώργος\"}\n", path, sizeof path);
-	o.entity = CRM_CUSTOMERS;
-	cr_assert_eq(ing_import(path, &o, &sink, &s, &err), CRM_OK, "%s", err.msg);
-	cr_assert_str_eq(c.out.p,
+		"{\"name\": \"Γιώργος\"}\n", &o, &s, CRM_OK);
+	cr_assert_str_eq(out,
 		"customer_id=u1;name=Олена Іваненко;signup_at=2024-01-05T00:00:00Z;\n"
 		"customer_id=42;name=王伟;\n");
 	cr_assert_eq(s.read, 4);
 	cr_assert_eq(s.reasons[R_SYNTAX], 1);
 	cr_assert_eq(s.reasons[R_MISSING], 1);
-	buf_fini(&c.out);
+	free(out);
 }
 
 Test(import, decimal_comma_and_date_format)
@@ -588,25 +590,19 @@ Test(import, json_lines_first_key_wins_and_nothing_carries_over)
 {
 	struct ing_opts o = defaults();
 	struct ing_summary s;
-	char path[512];
-	struct capture c = { { NULL, 0, 0 }, 0, ING_INSERTED };
-	struct ing_sink sink = { .ctx = &c, .put = capture_put };
-	struct crm_err err;
-	write_file(dir, "in.jsonl",
+	char *out = run_file("in.jsonl", CRM_ORDERS,
 		"{\"order_id\": \"1\", \"customer_id\": null, \"Customer ID\": \"c9\", "
 		"\"ordered_at\": \"2024-01-01\", \"amount\": 1}\n"
 		"{\"order_id\": \"2\", \"customer_id\": \"c1\", \"Customer ID\": \"c9\", "
 		"\"ordered_at\": \"2024-01-01\", \"amount\": \"2.50\", \"channel\": \"web\"}\n"
 		"{\"order_id\": \"3\", \"customer_id\": \"c1\", \"ordered_at\": \" 2024-01-01\", \"amount\": 3}\n",
-		path, sizeof path);
-	o.entity = CRM_ORDERS;
-	cr_assert_eq(ing_import(path, &o, &sink, &s, &err), CRM_OK, "%s", err.msg);
-	cr_assert_str_eq(c.out.p,
+		&o, &s, CRM_OK);
+	cr_assert_str_eq(out,
 		"order_id=1;customer_id=c9;ordered_at=2024-01-01T00:00:00Z;amount=1;\n"
 		"order_id=2;customer_id=c1;ordered_at=2024-01-01T00:00:00Z;amount=2.5;channel=web;\n"
 		"order_id=3;customer_id=c1;ordered_at=2024-01-01T00:00:00Z;amount=3;\n");
 	cr_assert_eq(s.stored, 3);
-	buf_fini(&c.out);
+	free(out);
 }
 
 /* ------------------------------------------------------------ batches */

@@ -524,7 +524,8 @@ static void many_orders(struct ds_builder *b, const char *cust_id, const int *ga
 	cr_assert_eq(t, last);
 }
 
-Test(retention, median_gap_of_many_orders)
+/* Customers k, l, n and q of the comment above many_orders. */
+static struct crm_dataset *gap_dataset(void)
 {
 	int alt[40], mixed[21];
 	for (int i = 0; i < 40; i++)
@@ -540,6 +541,13 @@ Test(retention, median_gap_of_many_orders)
 	many_orders(b, "n", mixed, 21, 11);
 	many_orders(b, "q", mixed, 21, 10);
 	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK, "%s", err.msg);
+	return ds;
+}
+
+Test(retention, median_gap_of_many_orders)
+{
+	struct crm_dataset *ds = gap_dataset();
+	struct crm_err err;
 	struct mx_ctx ctx;
 	struct mx_opts o;
 	mx_opts_default(&o);
@@ -884,20 +892,8 @@ Test(retention, status_codes_read_or_not)
  * n at risk, l and q growing. */
 Test(retention, median_gap_in_the_pass)
 {
-	int alt[40], mixed[21];
-	for (int i = 0; i < 40; i++)
-		alt[i] = i % 2 ? 10 : 1;
-	for (int i = 0; i < 21; i++)
-		mixed[i] = i == 10 ? 5 : (i % 2 ? 3 : 8);
-	struct ds_builder *b;
-	struct crm_dataset *ds;
+	struct crm_dataset *ds = gap_dataset();
 	struct crm_err err;
-	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
-	many_orders(b, "k", alt, 40, 12);
-	many_orders(b, "l", alt, 40, 11);
-	many_orders(b, "n", mixed, 21, 11);
-	many_orders(b, "q", mixed, 21, 10);
-	cr_assert_eq(ds_builder_finish(b, &ds, &err), CRM_OK, "%s", err.msg);
 	struct mx_ctx ctx;
 	struct mx_opts o;
 	struct mx_retention *r;

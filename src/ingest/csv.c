@@ -562,19 +562,25 @@ static inline void slide_end(struct ing_csv *c, struct masks m)
 	c->wstop[1] = m.stops;
 }
 
+/* The window's last slide: the bytes left at the input's end take
+ * masks_at, which reads no further. */
+static void slide_last(struct ing_csv *c, size_t at)
+{
+	slide_end(c, masks_at(c, at));
+	c->wlen = c->len - c->wbase < WIN ? c->len - c->wbase : WIN;
+}
+
 /* Slides the window on (see slide_begin); returns CRM_OK, as ing_csv_next
- * ends in a tail call to it about once per WIN bytes. The last bytes of
- * the input take masks_at. c->slide is this or slide_avx2. */
+ * ends in a tail call to it about once per WIN bytes. c->slide is this or
+ * slide_avx2. */
 __attribute__((noinline))
 static int slide_sse2(struct ing_csv *c)
 {
 	size_t at;
-	if (slide_begin(c, &at)) {
+	if (slide_begin(c, &at))
 		slide_end(c, classify(c->d + at, c->bytes));
-	} else {
-		slide_end(c, masks_at(c, at));
-		c->wlen = c->len - c->wbase < WIN ? c->len - c->wbase : WIN;
-	}
+	else
+		slide_last(c, at);
 	return CRM_OK;
 }
 
@@ -583,12 +589,10 @@ __attribute__((target("avx2"), noinline))
 static int slide_avx2(struct ing_csv *c)
 {
 	size_t at;
-	if (slide_begin(c, &at)) {
+	if (slide_begin(c, &at))
 		slide_end(c, classify_avx2(c->d + at, c->bytes));
-	} else {
-		slide_end(c, masks_at(c, at));
-		c->wlen = c->len - c->wbase < WIN ? c->len - c->wbase : WIN;
-	}
+	else
+		slide_last(c, at);
 	return CRM_OK;
 }
 #endif
