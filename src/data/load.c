@@ -388,8 +388,10 @@ static int lsink_put(void *ctx, struct ing_batch *b, struct crm_err *err)
 	if (id0 && first && rec[0].v[id_at].set && (uint64_t)rec[0].v[id_at].i < NUMSET_BITS &&
 	    numset_ready(&s->nums) == 0) {
 		/* the usual batch: ids that are numbers, a bit each. The loop
-		 * is kept to that (the range of words touched in registers, set
-		 * once after), and stops at the first other id for check_key */
+		 * is numset_add kept to that (the range of words touched in
+		 * registers, set once after; calling numset_add per id cost 15
+		 * instructions a record more, callgrind on the 1M anchor file),
+		 * and stops at the first other id for check_key */
 		struct numset *g = &s->nums;
 		size_t lo = g->lo, hi = g->hi;
 		for (; k < n; k++) {
