@@ -202,7 +202,7 @@ const char money_digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-char *money_put_digits(char *p, uint64_t v)
+char *money_put_long_digits(char *p, uint64_t v)
 {
 	/* the digit count from the bit length: 2^b has about b * 1233 / 4096
 	 * decimal digits (log10 2 = 0.30103 ~ 1233 / 4096), one more when v

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define MONEY_SCALE 10000
 
@@ -24,9 +25,35 @@ size_t money_format(int64_t v, int places, char *buf);
  * formatting two digits per division. */
 extern const char money_digit_pairs[201];
 
+/* money_put_digits for v of five digits or more. */
+char *money_put_long_digits(char *p, uint64_t v);
+
 /* Writes the decimal digits of v at p (no sign, no NUL, at most 20 bytes);
- * returns their end. The one integer writer of hot output paths. */
-char *money_put_digits(char *p, uint64_t v);
+ * returns their end. The one integer writer of hot output paths. Inline for
+ * the numbers of up to four digits that most cells of a table hold (counts,
+ * days, whole units of money): a call was 5% of the customers table's CPU
+ * time (perf, 10M orders). */
+static inline char *money_put_digits(char *p, uint64_t v)
+{
+	if (v >= 10000)
+		return money_put_long_digits(p, v);
+	if (v >= 100) {
+		if (v >= 1000) {
+			memcpy(p, money_digit_pairs + 2 * (v / 100), 2);
+			p += 2;
+		} else {
+			*p++ = (char)('0' + v / 100);
+		}
+		memcpy(p, money_digit_pairs + 2 * (v % 100), 2);
+		return p + 2;
+	}
+	if (v >= 10) {
+		memcpy(p, money_digit_pairs + 2 * v, 2);
+		return p + 2;
+	}
+	*p = (char)('0' + v);
+	return p + 1;
+}
 
 /* Writes v with the fewest decimals (0..4) that show it exactly. */
 size_t money_format_exact(int64_t v, char *buf);

@@ -372,11 +372,16 @@ static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 	return 0;
 }
 
-/* Large tables are formatted in blocks of this many customers per thread,
- * on one thread per core, while the calling thread writes the blocks
- * formatted before: the bytes are those of one thread. */
-#define BLOCK 32768
+/* Large tables are formatted in blocks of BLOCK customers by one worker
+ * thread per core, which take the blocks in order, each into one of a ring
+ * of RING buffers, while the calling thread writes each block as soon as
+ * it and those before it are formatted: the bytes are those of one thread.
+ * The workers live for the whole table and take the next block when they
+ * are done (blocks of customers with many orders take longer), so neither
+ * waits for the other at every step. */
+#define BLOCK 8192
 #define MAX_THREADS 8
+#define RING (2 * MAX_THREADS)
 
 struct csv_job {
 	const struct crm_dataset *ds;
@@ -394,22 +399,90 @@ struct csv_job {
 	struct date_cache dates;
 };
 
-static void *format_block(void *arg)
+static void format_block(struct csv_job *j)
 {
-	struct csv_job *j = arg;
 	j->out.len = 0;
 	j->rc = 0;
 	if (j->plan && j->hi > j->lo &&
 	    ds_summary_range(j->plan, j->lo, j->hi, j->blk, &j->err) != CRM_OK) {
 		j->rc = -2;
-		return NULL;
+		return;
 	}
 	for (size_t i = j->lo; i < j->hi && j->rc == 0; i++) {
 		size_t c = j->rows ? j->rows[i] : i;
 		const struct crm_customer_summary *s = j->plan ? &j->blk[i - j->lo] : &j->sum[c];
 		j->rc = put_csv_row(&j->out, j->ds, c, s, j->unit, &j->dates, j->extra);
 	}
+}
+
+/* The blocks of a table between the workers and the writer. Block b is
+ * formatted in slot b % n_slots once block b - n_slots is written. */
+struct csv_pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;        /* a block formatted, or one written */
+	struct csv_job *slot;
+	uint8_t ready[RING];      /* by slot: its block is formatted */
+	size_t n_slots, n_rows, n_blocks;
+	size_t next;              /* the next block a worker takes */
+	size_t written;           /* blocks written (or given up) */
+	int stop;                 /* the writer gave up: take no more */
+};
+
+/* A worker: formats blocks until none is left or the writer gives up. */
+static void *csv_worker(void *arg)
+{
+	struct csv_pipe *q = arg;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (!q->stop && q->next < q->n_blocks && q->next >= q->written + q->n_slots)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->stop || q->next >= q->n_blocks)
+			break;
+		size_t b = q->next++;
+		struct csv_job *j = &q->slot[b % q->n_slots];
+		pthread_mutex_unlock(&q->mu);
+		j->lo = b * BLOCK;
+		j->hi = j->lo + BLOCK < q->n_rows ? j->lo + BLOCK : q->n_rows;
+		format_block(j);
+		pthread_mutex_lock(&q->mu);
+		q->ready[b % q->n_slots] = 1;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
 	return NULL;
+}
+
+/* Writes the blocks of q in order as they come: 0, or the failure of the
+ * first block that failed (its rc, or -3 when writing failed); *bad is
+ * then that block's job. With no worker (none could start), the blocks are
+ * formatted here. */
+static int csv_write_blocks(struct csv_pipe *q, size_t n_workers, FILE *f,
+			    const struct csv_job **bad)
+{
+	int failed = 0;
+	for (size_t b = 0; b < q->n_blocks && !failed; b++) {
+		struct csv_job *j = &q->slot[b % q->n_slots];
+		if (n_workers == 0) {
+			q->next = b + 1;
+			j->lo = b * BLOCK;
+			j->hi = j->lo + BLOCK < q->n_rows ? j->lo + BLOCK : q->n_rows;
+			format_block(j);
+		} else {
+			pthread_mutex_lock(&q->mu);
+			while (!q->ready[b % q->n_slots])
+				pthread_cond_wait(&q->cv, &q->mu);
+			pthread_mutex_unlock(&q->mu);
+		}
+		failed = j->rc != 0 ? j->rc : flush(f, &j->out) != 0 ? -3 : 0;
+		*bad = j;
+		pthread_mutex_lock(&q->mu);
+		q->ready[b % q->n_slots] = 0;
+		q->written = b + 1;
+		q->stop = failed != 0;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+	}
+	return failed;
 }
 
 static size_t n_cores(void)
@@ -435,35 +508,34 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 {
 	int unit = unit_of(opts);
 	const uint32_t *rows;
-	size_t n = table_rows(ds, sel, &rows), k = n_cores();
-	struct csv_job (*jobs)[MAX_THREADS] = NULL;   /* two sets of k */
+	size_t n = table_rows(ds, sel, &rows), k = n_cores(), n_workers = 0;
+	struct csv_pipe q = { .n_slots = 2 * k, .n_rows = n, .n_blocks = (n + BLOCK - 1) / BLOCK };
 	pthread_t th[MAX_THREADS];
-	int started[MAX_THREADS];
 	struct ds_summary_plan plan;
 	struct crm_customer_summary *own = NULL;      /* sum made here, small tables */
 	struct buf b;
-	int rc = CRM_OK;
+	int rc = CRM_OK, sync = 0;
 	buf_init(&b);
 	if (!sum && (sel || extra))
 		return crm_err_set(err, CRM_EINVAL, "customers csv: a choice of rows or family"
 				   " columns needs the summary made first");
 	if (!sum && (rc = ds_summary_plan(ds, opts, &plan, err)) != CRM_OK)
 		return rc;
-	jobs = calloc(2, sizeof *jobs);
-	if (!jobs || buf_puts(&b, extra ? wide_header : header) != 0)
+	q.slot = calloc(q.n_slots, sizeof *q.slot);
+	if (!q.slot || buf_puts(&b, extra ? wide_header : header) != 0)
 		goto nomem;
-	for (int set = 0; set < 2; set++)
-		for (size_t j = 0; j < k; j++) {
-			jobs[set][j].ds = ds;
-			jobs[set][j].sum = sum;
-			jobs[set][j].plan = sum ? NULL : &plan;
-			jobs[set][j].extra = extra;
-			jobs[set][j].rows = rows;
-			jobs[set][j].unit = unit;
-			buf_init(&jobs[set][j].out);
-			date_cache_init(&jobs[set][j].dates);
-			crm_err_clear(&jobs[set][j].err);
-		}
+	for (size_t s = 0; s < q.n_slots; s++) {
+		struct csv_job *j = &q.slot[s];
+		j->ds = ds;
+		j->sum = sum;
+		j->plan = sum ? NULL : &plan;
+		j->extra = extra;
+		j->rows = rows;
+		j->unit = unit;
+		buf_init(&j->out);
+		date_cache_init(&j->dates);
+		crm_err_clear(&j->err);
+	}
 	if (n <= BLOCK) {
 		if (!sum) {
 			if (!(own = xmallocn(n ? n : 1, sizeof *own)))
@@ -474,7 +546,7 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 		}
 		for (size_t i = 0; i < n; i++) {
 			size_t c = rows ? rows[i] : i;
-			if (put_csv_row(&b, ds, c, &sum[c], unit, &jobs[0][0].dates, extra) != 0)
+			if (put_csv_row(&b, ds, c, &sum[c], unit, &q.slot[0].dates, extra) != 0)
 				goto nomem;
 			if (b.len >= FLUSH_AT && flush(f, &b) != 0)
 				goto io;
@@ -483,51 +555,31 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 			goto io;
 		goto done;
 	}
-	for (int set = 0; !sum && set < 2; set++)
-		for (size_t j = 0; j < k; j++)
-			if (!(jobs[set][j].blk = xmallocn(BLOCK, sizeof *jobs[set][j].blk)))
-				goto nomem;
+	for (size_t s = 0; !sum && s < q.n_slots; s++)
+		if (!(q.slot[s].blk = xmallocn(BLOCK, sizeof *q.slot[s].blk)))
+			goto nomem;
 	if (flush(f, &b) != 0)
 		goto io;
-	/* round r formats set r % 2 while the set of round r - 1 is written */
-	for (size_t next = 0, r = 0; next < n || r > 0; r++) {
-		struct csv_job *fmt = jobs[r % 2], *wrt = jobs[(r + 1) % 2];
-		size_t n_fmt = 0;
-		for (size_t j = 0; j < k && next < n; j++, n_fmt++) {
-			fmt[j].lo = next;
-			fmt[j].hi = next + BLOCK < n ? next + BLOCK : n;
-			next = fmt[j].hi;
-			started[j] = pthread_create(&th[j], NULL, format_block, &fmt[j]) == 0;
-		}
-		int failed = 0;
-		for (size_t j = 0; r > 0 && j < k && !failed; j++)
-			if (wrt[j].hi > wrt[j].lo) {
-				failed = wrt[j].rc != 0 ? wrt[j].rc : flush(f, &wrt[j].out) != 0 ? -3 : 0;
-				if (failed == -2) {
-					rc = crm_err_set(err, wrt[j].err.code, "%s", wrt[j].err.msg);
-					break;
-				}
-			}
-		for (size_t j = 0; j < n_fmt; j++) {
-			if (started[j])
-				pthread_join(th[j], NULL);
-			else
-				format_block(&fmt[j]);
-		}
-		for (size_t j = 0; j < k; j++)
-			wrt[j].lo = wrt[j].hi = 0;
-		for (size_t j = n_fmt; j < k; j++)
-			fmt[j].lo = fmt[j].hi = 0;
-		if (failed == -1)
-			goto nomem;
-		if (failed == -2)
-			goto done;
-		if (failed == -3)
-			goto io;
-		if (n_fmt == 0)
-			break;
+	if (pthread_mutex_init(&q.mu, NULL) != 0)
+		goto nomem;
+	if (pthread_cond_init(&q.cv, NULL) != 0) {
+		pthread_mutex_destroy(&q.mu);
+		goto nomem;
 	}
-	if (fflush(f) != 0)
+	sync = 1;
+	while (n_workers < k && pthread_create(&th[n_workers], NULL, csv_worker, &q) == 0)
+		n_workers++;
+	const struct csv_job *bad = NULL;
+	int failed = csv_write_blocks(&q, n_workers, f, &bad);
+	for (size_t w = 0; w < n_workers; w++)
+		pthread_join(th[w], NULL);
+	if (failed == -1)
+		goto nomem;
+	if (failed == -2) {
+		rc = crm_err_set(err, bad->err.code, "%s", bad->err.msg);
+		goto done;
+	}
+	if (failed == -3 || fflush(f) != 0)
 		goto io;
 	goto done;
 nomem:
@@ -536,12 +588,15 @@ nomem:
 io:
 	rc = crm_err_set(err, CRM_EIO, "customers csv: write failed");
 done:
-	for (int set = 0; jobs && set < 2; set++)
-		for (size_t j = 0; j < k; j++) {
-			buf_fini(&jobs[set][j].out);
-			free(jobs[set][j].blk);
-		}
-	free(jobs);
+	if (sync) {
+		pthread_cond_destroy(&q.cv);
+		pthread_mutex_destroy(&q.mu);
+	}
+	for (size_t s = 0; q.slot && s < q.n_slots; s++) {
+		buf_fini(&q.slot[s].out);
+		free(q.slot[s].blk);
+	}
+	free(q.slot);
 	free(own);
 	buf_fini(&b);
 	return rc;
