@@ -634,6 +634,9 @@ Test(parallel, many_numbers_keep_their_rows)
 					    cid), 0);
 		cr_assert_eq(o->by_customer[c + 1] - o->by_customer[c], 1);
 		cr_assert_eq(o->col[CRM_O_AMOUNT].i64[c], atoll(cid));
+		/* known only from orders; the customers table row of each is its own */
+		cr_assert_eq(ds->is_stub[c], 1);
+		cr_assert_eq(ds->t[CRM_CUSTOMERS].customer[c], c);
 	}
 	crm_dataset_free(ds);
 }

@@ -1929,45 +1929,88 @@ static int missing_col(int kind, size_t n, struct crm_column *out)
 	return 0;
 }
 
-/* Moves string column c into out in the row order src (n_out rows; NO_ROW
- * gives an empty string; memory from the bin) and releases c's storage. */
-static int gather_str(struct bcol *c, const uint32_t *src, size_t n_out,
-		      struct bin *bin, struct crm_column *out)
+/* A part of the output rows of gather_str: [lo, hi). */
+struct str_part {
+	const struct crm_strings *in;
+	const uint32_t *src;
+	struct crm_strings *out;
+	size_t lo, hi;
+	uint64_t pos;              /* its bytes, then where they start in out */
+};
+
+static void *str_part_size(void *arg)
 {
-	const uint64_t *off = c->str.off;
-	const char *bytes = c->str.bytes;
-	size_t total = 0;
-	out->kind = CRM_COL_STR;
-	for (size_t i = 0; i < n_out; i++)
-		total += src[i] == NO_ROW ? 1 : (size_t)(off[src[i] + 1] - off[src[i]]);
-	struct crm_strings *s = &out->str;
-	if (n_out + 1 > SIZE_MAX / sizeof *s->off)
-		return -1;
-	s->bytes = bin_take(bin, total ? total : 1);
-	s->off = bin_take(bin, (n_out + 1) * sizeof *s->off);
-	if (!s->bytes || !s->off)
-		return -1;
-	s->cap_bytes = total ? total : 1;
-	s->cap_n = n_out + 1;
-	s->n = n_out;
-	s->off[0] = 0;
-	uint64_t pos = 0;
-	for (size_t i = 0; i < n_out; i++) {
+	struct str_part *p = arg;
+	const uint64_t *off = p->in->off;
+	uint64_t total = 0;
+	for (size_t i = p->lo; i < p->hi; i++)
+		total += p->src[i] == NO_ROW ? 1 : off[p->src[i] + 1] - off[p->src[i]];
+	p->pos = total;
+	return NULL;
+}
+
+static void *str_part_copy(void *arg)
+{
+	struct str_part *p = arg;
+	const uint64_t *off = p->in->off;
+	const char *bytes = p->in->bytes;
+	const uint32_t *src = p->src;
+	char *to = p->out->bytes;
+	uint64_t *to_off = p->out->off;
+	uint64_t pos = p->pos;
+	for (size_t i = p->lo; i < p->hi; i++) {
 		/* the offset AHEAD rows on, then the bytes it points to */
-		if (i + 2 * AHEAD < n_out && src[i + 2 * AHEAD] != NO_ROW)
+		if (i + 2 * AHEAD < p->hi && src[i + 2 * AHEAD] != NO_ROW)
 			__builtin_prefetch(&off[src[i + 2 * AHEAD]]);
-		if (i + AHEAD < n_out && src[i + AHEAD] != NO_ROW)
+		if (i + AHEAD < p->hi && src[i + AHEAD] != NO_ROW)
 			__builtin_prefetch(bytes + off[src[i + AHEAD]]);
 		uint32_t r = src[i];
 		if (r == NO_ROW) {
-			s->bytes[pos++] = '\0';
+			to[pos++] = '\0';
 		} else {
 			size_t len = (size_t)(off[r + 1] - off[r]);   /* with its NUL */
-			memcpy(s->bytes + pos, bytes + off[r], len);
+			memcpy(to + pos, bytes + off[r], len);
 			pos += len;
 		}
-		s->off[i + 1] = pos;
+		to_off[i + 1] = pos;
 	}
+	return NULL;
+}
+
+/* Moves string column c into out in the row order src (n_out rows; NO_ROW
+ * gives an empty string; memory from the bin) and releases c's storage.
+ * The rows are read at random: a large column is sized, then copied, in
+ * parts on every core (10M orders' 1.5M customer ids: 0.012-0.020 s on one
+ * core). */
+static int gather_str(struct bcol *c, const uint32_t *src, size_t n_out,
+		      struct bin *bin, struct crm_column *out)
+{
+	struct str_part parts[MAX_THREADS];
+	size_t k = n_out < PAR_MIN_ROWS ? 1 : n_cores();
+	struct crm_strings *s = &out->str;
+	out->kind = CRM_COL_STR;
+	if (n_out + 1 > SIZE_MAX / sizeof *s->off)
+		return -1;
+	for (size_t j = 0; j < k; j++)
+		parts[j] = (struct str_part){ &c->str, src, s, n_out * j / k, n_out * (j + 1) / k, 0 };
+	run_jobs(str_part_size, parts, sizeof parts[0], k);
+	uint64_t total = 0;
+	for (size_t j = 0; j < k; j++) {
+		uint64_t bytes = parts[j].pos;
+		parts[j].pos = total;
+		total += bytes;
+	}
+	if (total > SIZE_MAX)
+		return -1;
+	s->bytes = bin_take(bin, total ? (size_t)total : 1);
+	s->off = bin_take(bin, (n_out + 1) * sizeof *s->off);
+	if (!s->bytes || !s->off)
+		return -1;
+	s->cap_bytes = total ? (size_t)total : 1;
+	s->cap_n = n_out + 1;
+	s->n = n_out;
+	s->off[0] = 0;
+	run_jobs(str_part_copy, parts, sizeof parts[0], k);
 	bcol_fini(c);
 	return 0;
 }
@@ -2101,6 +2144,9 @@ static void *count_part(void *arg)
 	struct part *p = arg;
 	uint32_t *cust = p->rows->cust;
 	uint32_t none = (uint32_t)p->n_customers;
+	/* zeroed by writing, not calloc (see cmap_regrow), and here, so that
+	 * the parts' first touches of their counts run side by side */
+	memset(p->cnt, 0, ((size_t)none + 1) * sizeof *p->cnt);
 	for (size_t i = p->lo; i < p->hi; i++) {
 		uint32_t c = cust[i];
 		c = c == CRM_NO_CUSTOMER ? none : p->pid_of ? p->pid_of[c] : c;
@@ -2498,7 +2544,6 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 	perm = need_perm ? bin_take(bin, n * sizeof *perm) : NULL;
 	if (!cnt || !start || (need_perm && !perm))
 		goto done;
-	memset(cnt, 0, n_parts * nb * sizeof *cnt);   /* not calloc: see cmap_regrow */
 	for (size_t j = 0; j < n_parts; j++) {
 		parts[j].cnt = cnt + j * nb;
 		parts[j].perm = perm;
@@ -2680,6 +2725,34 @@ static int gather_rows(struct bcol *c, const uint32_t *src, size_t n_out,
 }
 
 /* Lays out the customers table: row c is dense customer c. */
+/* A part [lo, hi) of the customers of finish_customers. */
+struct cust_part {
+	const struct ds_builder *b;
+	const uint32_t *order;
+	uint32_t *src;
+	struct crm_dataset *ds;
+	size_t lo, hi;
+};
+
+/* Each customer's row of the customers table (src), its customer column
+ * and whether it is a stub; the builder's state is read at random. */
+static void *cust_part_fill(void *arg)
+{
+	const struct cust_part *p = arg;
+	const uint32_t *order = p->order;
+	uint32_t *customer = p->ds->t[CRM_CUSTOMERS].customer;
+	for (size_t c = p->lo; c < p->hi; c++) {
+		if (c + AHEAD < p->hi) {
+			__builtin_prefetch(&p->b->cust_row[order[c + AHEAD]]);
+			__builtin_prefetch(&p->b->cust_state[order[c + AHEAD]]);
+		}
+		p->src[c] = p->b->cust_row[order[c]];
+		customer[c] = (uint32_t)c;
+		p->ds->is_stub[c] = (p->b->cust_state[order[c]] & CUST_LEVEL) != CUST_RECORD;
+	}
+	return NULL;
+}
+
 static int finish_customers(struct ds_builder *b, const uint32_t *order, struct bin *bin,
 			    struct crm_dataset *ds)
 {
@@ -2698,11 +2771,11 @@ static int finish_customers(struct ds_builder *b, const uint32_t *order, struct 
 	ds->is_stub = bin_take(bin, n ? n : 1);
 	if (!src || !out->customer || !ds->is_stub)
 		goto done;
-	for (size_t c = 0; c < n; c++) {
-		src[c] = b->cust_row[order[c]];
-		out->customer[c] = (uint32_t)c;
-		ds->is_stub[c] = (b->cust_state[order[c]] & CUST_LEVEL) != CUST_RECORD;
-	}
+	struct cust_part parts[MAX_THREADS];
+	size_t k = n < PAR_MIN_ROWS ? 1 : n_cores();
+	for (size_t j = 0; j < k; j++)
+		parts[j] = (struct cust_part){ b, order, src, ds, n * j / k, n * (j + 1) / k };
+	run_jobs(cust_part_fill, parts, sizeof parts[0], k);
 	/* customer_id comes from the customer map, so stubs have theirs too */
 	ids.kind = CRM_COL_STR;
 	ids.field = &bt->d->fields[CRM_C_CUSTOMER_ID];
