@@ -430,6 +430,9 @@ Test(parallel, projection_leaves_columns_out_and_still_checks_required_fields)
 
 
 
+/* The number ids of mixed are below this. */
+static int id_spread = 97;
+
 /* Record k of a mixed sequence: orders (number and text customer ids, some
  * of customers that never get a record; channels, some statuses),
  * customers records (some as stubs), leads with and without customers and
@@ -438,7 +441,7 @@ static struct ent_record mixed(int k, char bufs[4][32])
 {
 	struct ent_record r;
 	int kind = k % 10;
-	snprintf(bufs[0], 32, "%d", (k * 131) % 97);
+	snprintf(bufs[0], 32, "%d", (k * 131) % id_spread);
 	snprintf(bufs[1], 32, "id%05d", k);
 	snprintf(bufs[2], 32, "ch%d", k % 5);
 	snprintf(bufs[3], 32, "k%d", (k * 7) % 41);
@@ -482,9 +485,10 @@ static void add(struct ds_builder *b, const struct ent_record *r, int is_stub)
 	cr_assert_eq(ds_builder_add(b, r, is_stub, NULL, &err), CRM_OK, "%s", err.msg);
 }
 
-Test(parallel, merged_builders_give_what_one_builder_gives)
+/* The records mixed(0..n) in one builder, and cut at cuts[1], cuts[2] into
+ * three merged in order, give the same dataset and stubs. */
+static void merge_matches_one(int n, const int cuts[4])
 {
-	const int n = 3000;
 	char bufs[4][32];
 	struct crm_err err;
 	struct ds_builder *one;
@@ -500,7 +504,6 @@ Test(parallel, merged_builders_give_what_one_builder_gives)
 
 	/* the same records cut in three parts at uneven points, each part in a
 	 * builder of its own, merged in order */
-	const int cuts[] = { 0, 7, 1999, n };
 	struct ds_builder *main_b, *parts[3];
 	cr_assert_eq(ds_builder_new(&main_b, &err), CRM_OK);
 	parts[0] = main_b;
@@ -531,6 +534,22 @@ Test(parallel, merged_builders_give_what_one_builder_gives)
 	cr_assert_gt(flagged, 0);
 	crm_dataset_free(ds_one);
 	crm_dataset_free(ds_merged);
+}
+
+Test(parallel, merged_builders_give_what_one_builder_gives)
+{
+	const int cuts[] = { 0, 7, 1999, 3000 };
+	merge_matches_one(3000, cuts);
+}
+
+/* With number ids over a range of 60,000, the merge takes the customers of
+ * a part's array part on every core (merge_numbers): the same again, with
+ * most customers in more than one part. */
+Test(parallel, merged_builders_of_many_numbers_give_what_one_builder_gives)
+{
+	const int cuts[] = { 0, 20000, 50000, 90000 };
+	id_spread = 60001;
+	merge_matches_one(90000, cuts);
 }
 
 Test(parallel, keep_is_set_before_records)

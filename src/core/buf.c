@@ -85,10 +85,14 @@ void strs_fini(struct crm_strings *s)
 	strs_init(s);
 }
 
-int strs_push(struct crm_strings *s, const char *p, size_t n)
+int strs_reserve(struct crm_strings *s, size_t more, size_t bytes)
 {
-	if (s->n + 2 > s->cap_n) {
+	if (more > SIZE_MAX / 4 - s->n || bytes > SIZE_MAX / 4)
+		return -1;
+	if (s->n + more + 1 > s->cap_n) {
 		size_t cap = s->cap_n ? s->cap_n * 2 : 64;
+		while (cap < s->n + more + 1)
+			cap *= 2;
 		uint64_t *off = xreallocn(s->off, cap, sizeof *off);
 		if (!off)
 			return -1;
@@ -98,16 +102,24 @@ int strs_push(struct crm_strings *s, const char *p, size_t n)
 		s->cap_n = cap;
 	}
 	size_t used = (size_t)s->off[s->n];
-	if (n > SIZE_MAX / 4 || used + n + 1 > s->cap_bytes) {
+	if (used + bytes > s->cap_bytes) {
 		size_t cap = s->cap_bytes ? s->cap_bytes : 256;
-		while (cap < used + n + 1)
+		while (cap < used + bytes)
 			cap *= 2;
-		char *bytes = realloc(s->bytes, cap);
-		if (!bytes)
+		char *b = realloc(s->bytes, cap);
+		if (!b)
 			return -1;
-		s->bytes = bytes;
+		s->bytes = b;
 		s->cap_bytes = cap;
 	}
+	return 0;
+}
+
+int strs_push(struct crm_strings *s, const char *p, size_t n)
+{
+	if (n > SIZE_MAX / 4 || strs_reserve(s, 1, n + 1) != 0)
+		return -1;
+	size_t used = (size_t)s->off[s->n];
 	if (n)
 		memcpy(s->bytes + used, p, n);
 	s->bytes[used + n] = '\0';

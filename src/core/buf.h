@@ -29,6 +29,10 @@ void strs_init(struct crm_strings *s);
 void strs_fini(struct crm_strings *s);
 /* Appends a copy of p[0..n); 0, or -1 on ENOMEM. */
 int strs_push(struct crm_strings *s, const char *p, size_t n);
+/* Makes room for `more` strings of `bytes` bytes in all (their NULs
+ * included) past those s holds, so that they can be written in place
+ * (bytes from off[n] on, then off[n + 1..]); 0, or -1 on ENOMEM. */
+int strs_reserve(struct crm_strings *s, size_t more, size_t bytes);
 /* String i (borrowed; NUL-terminated) and its length. */
 const char *strs_get(const struct crm_strings *s, size_t i, size_t *len);
 

@@ -538,12 +538,14 @@ static int cmap_ref(struct cmap *m, const char *p, size_t n, int64_t v, uint64_t
 	return 0;
 }
 
-/* Makes room in cust_state and cust_row for provisional id b->cust.n. */
-static int cust_reserve(struct ds_builder *b)
+/* Makes room in cust_state and cust_row for `need` provisional ids. */
+static int cust_room(struct ds_builder *b, size_t need)
 {
-	if (b->cust.n < b->cap_cust)
+	if (need <= b->cap_cust)
 		return 0;
 	size_t cap = b->cap_cust ? b->cap_cust * 2 : 1024;
+	while (cap < need)
+		cap *= 2;
 	uint8_t *st = realloc(b->cust_state, cap);
 	if (!st)
 		return -1;
@@ -554,6 +556,12 @@ static int cust_reserve(struct ds_builder *b)
 	b->cust_row = row;
 	b->cap_cust = cap;
 	return 0;
+}
+
+/* Makes room in cust_state and cust_row for provisional id b->cust.n. */
+static int cust_reserve(struct ds_builder *b)
+{
+	return cust_room(b, b->cust.n + 1);
 }
 
 /* Finds or adds customer_id p[0..n) (n > 0; strmap_number v, hash h or 0);
@@ -1304,6 +1312,33 @@ int ds_builder_add_many(struct ds_builder *b, const struct ent_record *rec, size
 	return rc;
 }
 
+/* ------------------------------------------------------------ threads */
+
+/* The cores to use: those online, at most MAX_THREADS. */
+static size_t n_cores(void)
+{
+	long k = sysconf(_SC_NPROCESSORS_ONLN);
+	return k < 1 ? 1 : k > MAX_THREADS ? MAX_THREADS : (size_t)k;
+}
+
+/* Runs fn on each of the n jobs of `size` bytes at jobs, job 0 on the
+ * calling thread and the others on threads of their own (on the calling
+ * thread when one cannot be started), and returns when all are done. */
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, size_t n)
+{
+	pthread_t th[MAX_PARTS];
+	int started[MAX_PARTS] = { 0 };
+	for (size_t k = 1; k < n; k++)
+		started[k] = pthread_create(&th[k], NULL, fn, (char *)jobs + k * size) == 0;
+	fn(jobs);
+	for (size_t k = 1; k < n; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			fn((char *)jobs + k * size);
+	}
+}
+
 /* ------------------------------------------------------------- merging */
 
 /* Appends src's rows of column f after dst's n0 rows (dst has room for n0 +
@@ -1473,6 +1508,123 @@ merge_customer(struct ds_builder *dst, const struct ds_builder *src, uint32_t p,
 	return 0;
 }
 
+/* A part [lo, hi) of the values of src's array part, for merge_numbers. */
+struct num_part {
+	struct ds_builder *dst;
+	const struct ds_builder *src;
+	uint32_t *pid_of;
+	size_t lo, hi;
+	size_t n_new;              /* its customers new to dst */
+	uint64_t bytes;            /* ... and the bytes of their keys */
+	uint32_t first_pid;        /* dst's id of its first new customer */
+	uint64_t at;               /* where its keys' bytes start in dst's pool */
+	int64_t stubs;             /* its new customers named by reference */
+};
+
+#define NEW_TO_DST UINT32_MAX
+
+/* Finds the part's customers in dst's array part: their ids in pid_of, or
+ * NEW_TO_DST, counted with their keys' bytes. */
+static void *num_part_find(void *arg)
+{
+	struct num_part *p = arg;
+	const uint32_t *sv = p->src->cust.by_value, *dv = p->dst->cust.by_value;
+	const uint64_t *off = p->src->cust.keys.off;
+	for (size_t v = p->lo; v < p->hi; v++) {
+		if (!sv[v])
+			continue;
+		uint32_t q = sv[v] - 1;
+		if (dv[v]) {
+			p->pid_of[q] = dv[v] - 1;
+		} else {
+			p->pid_of[q] = NEW_TO_DST;
+			p->n_new++;
+			p->bytes += off[q + 1] - off[q];
+		}
+	}
+	return NULL;
+}
+
+/* Adds the part's new customers to dst, as customer_number would one at a
+ * time, in the room merge_numbers made: ids from first_pid on, keys from
+ * byte `at` of the pool. */
+static void *num_part_add(void *arg)
+{
+	struct num_part *p = arg;
+	struct ds_builder *dst = p->dst;
+	const struct ds_builder *src = p->src;
+	const uint32_t *sv = src->cust.by_value;
+	const struct crm_strings *sk = &src->cust.keys;
+	struct crm_strings *dk = &dst->cust.keys;
+	uint32_t pid = p->first_pid;
+	uint64_t at = p->at;
+	for (size_t v = p->lo; v < p->hi; v++) {
+		if (!sv[v])
+			continue;
+		uint32_t q = sv[v] - 1;
+		if (p->pid_of[q] != NEW_TO_DST)
+			continue;
+		size_t len = (size_t)(sk->off[q + 1] - sk->off[q]);   /* with its NUL */
+		memcpy(dk->bytes + at, sk->bytes + sk->off[q], len);
+		at += len;
+		dk->off[pid + 1] = at;
+		int by_ref = (src->cust_state[q] & CUST_BY_REF) != 0;
+		dst->cust_state[pid] = (uint8_t)(CUST_REFERENCED | (by_ref ? CUST_BY_REF : 0));
+		dst->cust_row[pid] = NO_ROW;
+		dst->cust.by_value[v] = pid + 1;
+		p->pid_of[q] = pid++;
+		p->stubs += by_ref;
+	}
+	return NULL;
+}
+
+/* merge_customer for every customer of src's array part, on every core:
+ * dst's array part is grown to cover src's; each part of the values finds
+ * its customers in dst, the new ones are given ids in order of value (the
+ * order the one-thread loop gives them), and each part adds its own. The
+ * ids a builder gives are provisional (the layout orders customers by
+ * their text), so only their order of arrival differs from a merge in file
+ * order. 10M orders on two threads: 1.05M customers, 577k new to dst. */
+static int merge_numbers(struct ds_builder *dst, const struct ds_builder *src,
+			 uint32_t *pid_of, int64_t *n_stubs)
+{
+	struct cmap *m = &dst->cust;
+	const struct cmap *sm = &src->cust;
+	struct num_part parts[MAX_THREADS];
+	size_t k = n_cores(), nv = sm->n_values;
+	if (nv > m->n_values && cmap_regrow(m, nv, m->cap) != 0)
+		return -1;
+	for (size_t j = 0; j < k; j++)
+		parts[j] = (struct num_part){ dst, src, pid_of, nv * j / k, nv * (j + 1) / k,
+					      0, 0, 0, 0, 0 };
+	run_jobs(num_part_find, parts, sizeof parts[0], k);
+	size_t n_new = 0;
+	uint64_t bytes = 0;
+	for (size_t j = 0; j < k; j++) {
+		n_new += parts[j].n_new;
+		bytes += parts[j].bytes;
+	}
+	if (m->n + n_new > MAX_ROWS || bytes > SIZE_MAX / 4)
+		return -1;
+	if (cust_room(dst, m->n + n_new) != 0 || strs_reserve(&m->keys, n_new, (size_t)bytes) != 0)
+		return -1;
+	uint32_t pid = (uint32_t)m->n;
+	uint64_t at = m->keys.off[m->keys.n];
+	for (size_t j = 0; j < k; j++) {
+		parts[j].first_pid = pid;
+		parts[j].at = at;
+		pid += (uint32_t)parts[j].n_new;
+		at += parts[j].bytes;
+	}
+	run_jobs(num_part_add, parts, sizeof parts[0], k);
+	for (size_t j = 0; j < k; j++)
+		*n_stubs += parts[j].stubs;
+	m->n += n_new;
+	m->n_numbers += n_new;
+	m->keys.n += n_new;
+	return 0;
+}
+
 int ds_builder_merge(struct ds_builder *dst, struct ds_builder *src,
 		     int64_t *stubs, struct crm_err *err)
 {
@@ -1492,7 +1644,13 @@ int ds_builder_merge(struct ds_builder *dst, struct ds_builder *src,
 	/* src's customers in dst: those of its array part by value, so that
 	 * dst's array part is read in order too, then those of its hash part */
 	const struct cmap *sm = &src->cust;
-	for (size_t v = 0; v < sm->n_values; v++) {
+	size_t from_v = 0;
+	if (sm->n_values >= PAR_MIN_ROWS) {
+		if (merge_numbers(dst, src, pid_of, &n_stubs) != 0)
+			goto done;
+		from_v = sm->n_values;
+	}
+	for (size_t v = from_v; v < sm->n_values; v++) {
 		if (!sm->by_value[v])
 			continue;
 		uint32_t p = sm->by_value[v] - 1;
@@ -1567,33 +1725,6 @@ fail:
 	}
 	ds_builder_free(src);
 	return rc;
-}
-
-/* ------------------------------------------------------------ threads */
-
-/* The cores to use: those online, at most MAX_THREADS. */
-static size_t n_cores(void)
-{
-	long k = sysconf(_SC_NPROCESSORS_ONLN);
-	return k < 1 ? 1 : k > MAX_THREADS ? MAX_THREADS : (size_t)k;
-}
-
-/* Runs fn on each of the n jobs of `size` bytes at jobs, job 0 on the
- * calling thread and the others on threads of their own (on the calling
- * thread when one cannot be started), and returns when all are done. */
-static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, size_t n)
-{
-	pthread_t th[MAX_PARTS];
-	int started[MAX_PARTS] = { 0 };
-	for (size_t k = 1; k < n; k++)
-		started[k] = pthread_create(&th[k], NULL, fn, (char *)jobs + k * size) == 0;
-	fn(jobs);
-	for (size_t k = 1; k < n; k++) {
-		if (started[k])
-			pthread_join(th[k], NULL);
-		else
-			fn((char *)jobs + k * size);
-	}
 }
 
 /* ------------------------------------------------------------ sorting */
