@@ -430,18 +430,16 @@ Test(parallel, projection_leaves_columns_out_and_still_checks_required_fields)
 
 
 
-/* The number ids of mixed are below this. */
-static int id_spread = 97;
-
-/* Record k of a mixed sequence: orders (number and text customer ids, some
- * of customers that never get a record; channels, some statuses),
- * customers records (some as stubs), leads with and without customers and
- * web events with occurrence numbers. Text lives in bufs. */
-static struct ent_record mixed(int k, char bufs[4][32])
+/* Record k of a mixed sequence: orders (number and text customer ids, the
+ * numbers below `spread`, some of customers that never get a record;
+ * channels, some statuses), customers records (some as stubs), leads with
+ * and without customers and web events with occurrence numbers. Text lives
+ * in bufs. */
+static struct ent_record mixed(int k, int spread, char bufs[4][32])
 {
 	struct ent_record r;
 	int kind = k % 10;
-	snprintf(bufs[0], 32, "%d", (k * 131) % id_spread);
+	snprintf(bufs[0], 32, "%d", (k * 131) % spread);
 	snprintf(bufs[1], 32, "id%05d", k);
 	snprintf(bufs[2], 32, "ch%d", k % 5);
 	snprintf(bufs[3], 32, "k%d", (k * 7) % 41);
@@ -485,10 +483,11 @@ static void add(struct ds_builder *b, const struct ent_record *r, int is_stub)
 	cr_assert_eq(ds_builder_add(b, r, is_stub, NULL, &err), CRM_OK, "%s", err.msg);
 }
 
-/* The records mixed(0..n) in one builder, and cut at cuts[1], cuts[2] into
- * three merged in order, give the same dataset and stubs. */
-static void merge_matches_one(int n, const int cuts[4])
+/* The records mixed(0..cuts[3]) in one builder, and cut at cuts[1],
+ * cuts[2] into three merged in order, give the same dataset and stubs. */
+static void merge_matches_one(const int cuts[4], int spread)
 {
+	const int n = cuts[3];
 	char bufs[4][32];
 	struct crm_err err;
 	struct ds_builder *one;
@@ -496,7 +495,7 @@ static void merge_matches_one(int n, const int cuts[4])
 	int64_t stubs_one = 0;
 	cr_assert_eq(ds_builder_new(&one, &err), CRM_OK);
 	for (int k = 0; k < n; k++) {
-		struct ent_record r = mixed(k, bufs);
+		struct ent_record r = mixed(k, spread, bufs);
 		add(one, &r, k % 70 == 6);
 	}
 	cr_assert_eq(ds_builder_flush(one, &stubs_one, &err), CRM_OK);
@@ -511,7 +510,7 @@ static void merge_matches_one(int n, const int cuts[4])
 		cr_assert_eq(ds_builder_fork(main_b, &parts[p], &err), CRM_OK);
 	for (int p = 0; p < 3; p++)
 		for (int k = cuts[p]; k < cuts[p + 1]; k++) {
-			struct ent_record r = mixed(k, bufs);
+			struct ent_record r = mixed(k, spread, bufs);
 			add(parts[p], &r, k % 70 == 6);
 		}
 	int64_t stubs = 0, s;
@@ -539,7 +538,7 @@ static void merge_matches_one(int n, const int cuts[4])
 Test(parallel, merged_builders_give_what_one_builder_gives)
 {
 	const int cuts[] = { 0, 7, 1999, 3000 };
-	merge_matches_one(3000, cuts);
+	merge_matches_one(cuts, 97);
 }
 
 /* With number ids over a range of 60,000, the merge takes the customers of
@@ -548,8 +547,7 @@ Test(parallel, merged_builders_give_what_one_builder_gives)
 Test(parallel, merged_builders_of_many_numbers_give_what_one_builder_gives)
 {
 	const int cuts[] = { 0, 20000, 50000, 90000 };
-	id_spread = 60001;
-	merge_matches_one(90000, cuts);
+	merge_matches_one(cuts, 60001);
 }
 
 Test(parallel, keep_is_set_before_records)
@@ -559,7 +557,7 @@ Test(parallel, keep_is_set_before_records)
 	char bufs[4][32];
 	cr_assert_eq(ds_builder_new(&b, &err), CRM_OK);
 	cr_assert_eq(ds_builder_keep(b, CRM_ORDERS, ING_FIELD(CRM_O_AMOUNT), &err), CRM_OK);
-	struct ent_record r = mixed(0, bufs);
+	struct ent_record r = mixed(0, 97, bufs);
 	add(b, &r, 0);
 	cr_assert_eq(ds_builder_keep(b, CRM_ORDERS, 0, &err), CRM_EINVAL);
 	cr_assert_eq(ds_builder_keep(b, 99, 0, &err), CRM_EINVAL);

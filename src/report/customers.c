@@ -428,6 +428,15 @@ struct csv_pipe {
 	int stop;                 /* the writer gave up: take no more */
 };
 
+/* Formats block b of q in its slot. */
+static void format_nth(struct csv_pipe *q, size_t b)
+{
+	struct csv_job *j = &q->slot[b % q->n_slots];
+	j->lo = b * BLOCK;
+	j->hi = j->lo + BLOCK < q->n_rows ? j->lo + BLOCK : q->n_rows;
+	format_block(j);
+}
+
 /* A worker: formats blocks until none is left or the writer gives up. */
 static void *csv_worker(void *arg)
 {
@@ -439,11 +448,8 @@ static void *csv_worker(void *arg)
 		if (q->stop || q->next >= q->n_blocks)
 			break;
 		size_t b = q->next++;
-		struct csv_job *j = &q->slot[b % q->n_slots];
 		pthread_mutex_unlock(&q->mu);
-		j->lo = b * BLOCK;
-		j->hi = j->lo + BLOCK < q->n_rows ? j->lo + BLOCK : q->n_rows;
-		format_block(j);
+		format_nth(q, b);
 		pthread_mutex_lock(&q->mu);
 		q->ready[b % q->n_slots] = 1;
 		pthread_cond_broadcast(&q->cv);
@@ -463,10 +469,7 @@ static int csv_write_blocks(struct csv_pipe *q, size_t n_workers, FILE *f,
 	for (size_t b = 0; b < q->n_blocks && !failed; b++) {
 		struct csv_job *j = &q->slot[b % q->n_slots];
 		if (n_workers == 0) {
-			q->next = b + 1;
-			j->lo = b * BLOCK;
-			j->hi = j->lo + BLOCK < q->n_rows ? j->lo + BLOCK : q->n_rows;
-			format_block(j);
+			format_nth(q, b);
 		} else {
 			pthread_mutex_lock(&q->mu);
 			while (!q->ready[b % q->n_slots])
