@@ -373,11 +373,12 @@ static int put_csv_row(struct buf *b, const struct crm_dataset *ds, size_t c,
 }
 
 /* Large tables are formatted in blocks of BLOCK customers by one worker
- * thread per core, which take the blocks in order, each into one of a ring
- * of RING buffers, while the calling thread writes each block as soon as
- * it and those before it are formatted: the bytes are those of one thread.
- * The workers live for the whole table and take the next block when they
- * are done (blocks of customers with many orders take longer), so neither
+ * thread per core but one, which take the blocks in order, each into one
+ * of a ring of RING buffers, while the calling thread writes each block as
+ * soon as it and those before it are formatted (the bytes are those of one
+ * thread), and formats blocks itself while the next one is not ready. The
+ * workers live for the whole table and take the next block when they are
+ * done (blocks of customers with many orders take longer), so neither
  * waits for the other at every step. */
 #define BLOCK 8192
 #define MAX_THREADS 8
@@ -460,22 +461,29 @@ static void *csv_worker(void *arg)
 
 /* Writes the blocks of q in order as they come: 0, or the failure of the
  * first block that failed (its rc, or -3 when writing failed); *bad is
- * then that block's job. With no worker (none could start), the blocks are
- * formatted here. */
-static int csv_write_blocks(struct csv_pipe *q, size_t n_workers, FILE *f,
-			    const struct csv_job **bad)
+ * then that block's job. While the next block to write is not ready, the
+ * writer formats the next block to take itself, so that with one worker
+ * fewer than cores no core waits and none is shared (with a worker on
+ * every core, the writer took a core from a worker whenever it ran). With
+ * no worker, every block is formatted here. */
+static int csv_write_blocks(struct csv_pipe *q, FILE *f, const struct csv_job **bad)
 {
 	int failed = 0;
 	for (size_t b = 0; b < q->n_blocks && !failed; b++) {
 		struct csv_job *j = &q->slot[b % q->n_slots];
-		if (n_workers == 0) {
-			format_nth(q, b);
-		} else {
-			pthread_mutex_lock(&q->mu);
-			while (!q->ready[b % q->n_slots])
+		pthread_mutex_lock(&q->mu);
+		while (!q->ready[b % q->n_slots]) {
+			if (q->next >= q->n_blocks || q->next >= q->written + q->n_slots) {
 				pthread_cond_wait(&q->cv, &q->mu);
+				continue;
+			}
+			size_t t = q->next++;
 			pthread_mutex_unlock(&q->mu);
+			format_nth(q, t);
+			pthread_mutex_lock(&q->mu);
+			q->ready[t % q->n_slots] = 1;
 		}
+		pthread_mutex_unlock(&q->mu);
 		failed = j->rc != 0 ? j->rc : flush(f, &j->out) != 0 ? -3 : 0;
 		*bad = j;
 		pthread_mutex_lock(&q->mu);
@@ -570,10 +578,11 @@ int rpt_customers_table_csv(const struct crm_dataset *ds,
 		goto nomem;
 	}
 	sync = 1;
-	while (n_workers < k && pthread_create(&th[n_workers], NULL, csv_worker, &q) == 0)
+	/* the writer is the k-th worker (csv_write_blocks) */
+	while (n_workers + 1 < k && pthread_create(&th[n_workers], NULL, csv_worker, &q) == 0)
 		n_workers++;
 	const struct csv_job *bad = NULL;
-	int failed = csv_write_blocks(&q, n_workers, f, &bad);
+	int failed = csv_write_blocks(&q, f, &bad);
 	for (size_t w = 0; w < n_workers; w++)
 		pthread_join(th[w], NULL);
 	if (failed == -1)
