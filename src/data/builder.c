@@ -2278,9 +2278,36 @@ static void *count_part(void *arg)
 	/* zeroed by writing, not calloc (see cmap_regrow), and here, so that
 	 * the parts' first touches of their counts run side by side */
 	memset(p->cnt, 0, ((size_t)none + 1) * sizeof *p->cnt);
-	for (size_t i = p->lo; i < p->hi; i++) {
+	const uint32_t *pid_of = p->pid_of;
+	size_t i = p->lo;
+	if (pid_of) {
+		/* both reads are at random: a customer's final id is fetched two
+		 * distances ahead, its count one */
+		for (; i + 2 * AHEAD < p->hi; i++) {
+			uint32_t f = cust[i + 2 * AHEAD], a = cust[i + AHEAD];
+			if (f != CRM_NO_CUSTOMER)
+				__builtin_prefetch(&pid_of[f]);
+			if (a != CRM_NO_CUSTOMER)
+				__builtin_prefetch(&p->cnt[pid_of[a]], 1);
+			uint32_t c = cust[i];
+			c = c == CRM_NO_CUSTOMER ? none : pid_of[c];
+			cust[i] = c;
+			p->cnt[c]++;
+		}
+	} else {
+		for (; i + AHEAD < p->hi; i++) {
+			uint32_t a = cust[i + AHEAD];
+			if (a != CRM_NO_CUSTOMER)
+				__builtin_prefetch(&p->cnt[a], 1);
+			uint32_t c = cust[i];
+			if (c == CRM_NO_CUSTOMER)
+				cust[i] = c = none;
+			p->cnt[c]++;
+		}
+	}
+	for (; i < p->hi; i++) {
 		uint32_t c = cust[i];
-		c = c == CRM_NO_CUSTOMER ? none : p->pid_of ? p->pid_of[c] : c;
+		c = c == CRM_NO_CUSTOMER ? none : pid_of ? pid_of[c] : c;
 		cust[i] = c;
 		p->cnt[c]++;
 	}
