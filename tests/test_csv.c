@@ -2,6 +2,7 @@
  * for the RFC 4180 cases, delimiter detection, the runs-of-blanks mode,
  * malformed records and recovery, and the two real data files. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1178,4 +1179,74 @@ Test(csv, window_plain_records_between_quoted_ones)
 	ing_csv_close(c);
 	free(d);
 	free(buf);
+}
+
+/* Whether the page holding p is mapped in this process: bit 63 of its
+ * entry in /proc/self/pagemap (readable without privilege; only the frame
+ * numbers need it). */
+static int page_mapped(const void *p)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	FILE *f = fopen("/proc/self/pagemap", "rb");
+	cr_assert_not_null(f);
+	uint64_t entry = 0;
+	cr_assert_eq(fseek(f, (long)((uintptr_t)p / page * 8), SEEK_SET), 0);
+	cr_assert_eq(fread(&entry, sizeof entry, 1, f), 1);
+	fclose(f);
+	return (int)(entry >> 63);
+}
+
+/* A reader of a slice of a mapped file that gives pages back: 1,000,000
+ * rows (30 MB) "NNNNNNN,cK,2023-01-01\n" read whole and right, the pages of
+ * row 10,000 (about 300 KB in, long behind the last giving back) unmapped
+ * after the read, those of the last row (within the 1 MB kept behind the
+ * reader) still mapped, and row 10,000's bytes the same when read again,
+ * which maps them again. A reader of bytes in memory is not a mapping. */
+Test(csv, a_slice_of_a_mapped_file_gives_back_the_pages_it_read)
+{
+	const int rows = 1000000;
+	char path[64];
+	strcpy(path, "/tmp/crmscope_csv_XXXXXX");
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	FILE *f = fdopen(fd, "wb");
+	cr_assert_not_null(f);
+	fputs("id,customer,day\n", f);
+	for (int i = 1; i <= rows; i++)
+		fprintf(f, "%07d,c%d,2023-01-01\n", i, i % 997);
+	cr_assert_eq(fclose(f), 0);
+
+	struct ing_csv *whole, *c;
+	struct crm_err e;
+	struct ing_row r;
+	cr_assert_eq(ing_csv_open(path, NULL, &whole, &e), CRM_OK, "%s", e.msg);
+	cr_assert(ing_csv_mapped(whole));
+	ROW(whole, 1, "id", "customer", "day");
+	size_t len, start = ing_csv_offset(whole);
+	const char *data = ing_csv_data(whole, &len);
+	struct ing_csv_opts o = { ING_DELIM_CHAR, ',' };
+	cr_assert_eq(ing_csv_open_mem(data + start, len - start, path, &o, &c, &e), CRM_OK);
+	cr_assert_not(ing_csv_mapped(c));
+	ing_csv_give_back(c);
+	const char *kept = NULL, *last = NULL;
+	for (int i = 1; i <= rows; i++) {
+		cr_assert_eq(ing_csv_next(c, &r, &e), CRM_OK, "row %d", i);
+		char want[16], cust[16];
+		snprintf(want, sizeof want, "%07d", i);
+		snprintf(cust, sizeof cust, "c%d", i % 997);
+		if (r.n_fields != 3 || !field_is(&r.fields[0], want) ||
+		    !field_is(&r.fields[1], cust) || !field_is(&r.fields[2], "2023-01-01"))
+			cr_assert_fail("row %d read wrong", i);
+		if (i == 10000)
+			kept = r.raw;
+		last = r.raw;
+	}
+	expect_eof(c);
+	cr_assert_not(page_mapped(kept), "row 10,000's page was not given back");
+	cr_assert(page_mapped(last));
+	cr_assert_eq(memcmp(kept, "0010000,c30,2023-01-01\n", 23), 0);
+	cr_assert(page_mapped(kept));
+	ing_csv_close(c);
+	ing_csv_close(whole);
+	unlink(path);
 }

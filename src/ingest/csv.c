@@ -142,6 +142,9 @@ struct ing_csv {
 	size_t len;                /* bytes in d */
 	size_t pos;                /* offset of the next record (or blank line) */
 	long line;                 /* 1-based line number of d[pos] */
+	size_t drop_at;            /* when pos reaches it, the pages read are given
+				    * back (ing_csv_give_back); SIZE_MAX: never */
+	size_t dropped;            /* d[0, dropped) holds no page still mapped */
 	char delim;                /* the delimiter; ' ' in ws mode */
 	int ws;                    /* 1: fields separated by runs of spaces/tabs */
 	int plain;                 /* 1: the fast path may read records: not ws, and
@@ -248,6 +251,7 @@ int ing_csv_open_mem(const char *data, size_t len, const char *name,
 	c->len = data ? len : 0;
 	c->pos = bom_len(c->d, c->len);
 	c->line = 1;
+	c->drop_at = SIZE_MAX;
 	if (mode == ING_DELIM_WS) {
 		c->ws = 1;
 		c->delim = ' ';
@@ -334,6 +338,40 @@ size_t ing_csv_offset(const struct ing_csv *c)
 void ing_csv_set_line(struct ing_csv *c, long line)
 {
 	c->line = line;
+}
+
+int ing_csv_mapped(const struct ing_csv *c)
+{
+	return c->in.map != NULL;
+}
+
+/* Bytes read between two givings back, and bytes behind the reader kept
+ * mapped: the rows of a batch still waiting to be made (ING_BATCH short
+ * lines) are far fewer. */
+#define DROP_STEP ((size_t)8 << 20)
+#define DROP_LAG ((size_t)1 << 20)
+
+void ing_csv_give_back(struct ing_csv *c)
+{
+	c->dropped = 0;
+	c->drop_at = c->pos + DROP_STEP + DROP_LAG;
+}
+
+/* Gives back the pages of d wholly before pos - DROP_LAG not given back
+ * yet. MADV_DONTNEED on a private mapping of a file that was never written
+ * drops the page table entries only: the page cache keeps the bytes, and a
+ * page read again is mapped again with the same bytes, so a row kept
+ * longer than DROP_LAG still reads right. */
+__attribute__((noinline, cold)) static void drop_behind(struct ing_csv *c)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)c->d + c->dropped + page - 1) & ~(page - 1);
+	uintptr_t to = ((uintptr_t)c->d + c->pos - DROP_LAG) & ~(page - 1);
+	if (to > from) {
+		(void)madvise((void *)from, (size_t)(to - from), MADV_DONTNEED);
+		c->dropped = (size_t)(to - (uintptr_t)c->d);
+	}
+	c->drop_at = c->pos + DROP_STEP;
 }
 
 /* Offset of the first '\n' at or after i, or len. */
@@ -1042,6 +1080,8 @@ int ing_csv_next(struct ing_csv *c, struct ing_row *row, struct crm_err *err)
 	 * and end before WIN more; the window is never made in runs-of-blanks
 	 * mode. This is finish, written out for a line feed at start[k]. */
 	const size_t pos = c->pos, o = pos - c->wbase;
+	if (__builtin_expect(pos >= c->drop_at, 0))
+		drop_behind(c);
 	if (o < c->wlen) {
 		struct ing_field *f;
 		const char *from, *const start = c->d + pos;

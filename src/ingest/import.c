@@ -1487,6 +1487,8 @@ static int import_parallel(struct imp *im, const char *path, struct ing_csv *c,
 		}
 		if ((rc = ing_csv_open_mem(pt->data, pt->len, path, &copts, &pt->reader, err)) != CRM_OK)
 			goto done;
+		if (ing_csv_mapped(c))
+			ing_csv_give_back(pt->reader);
 		ing_csv_set_line(pt->reader, line);
 		line += (long)pt->newlines;
 	}

@@ -83,6 +83,16 @@ size_t ing_csv_offset(const struct ing_csv *c);
  * of a larger input that starts at that line. */
 void ing_csv_set_line(struct ing_csv *c, long line);
 
+/* Whether c's input is a file it mapped (ing_csv_open of a regular file). */
+int ing_csv_mapped(const struct ing_csv *c);
+
+/* For a reader of a slice of a mapped input (ing_csv_mapped of the reader
+ * that opened it, never of bytes in memory that is not a file's): as it
+ * reads, the reader gives the pages it is done with back to the kernel, so
+ * that a large file is not mapped whole at once (resident memory). Bytes
+ * of rows read long before stay readable: the kernel maps them again. */
+void ing_csv_give_back(struct ing_csv *c);
+
 /* Next record per RFC 4180: quoted fields, doubled quotes, line breaks in
  * quotes, CRLF or LF, a UTF-8 BOM skipped, blank lines skipped. Returns
  * CRM_OK with *row filled, CRM_EOF at the end, or CRM_EPARSE for a record
