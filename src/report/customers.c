@@ -429,13 +429,25 @@ struct csv_pipe {
 	int stop;                 /* the writer gave up: take no more */
 };
 
-/* Formats block b of q in its slot. */
-static void format_nth(struct csv_pipe *q, size_t b)
+/* With q->mu held: whether a block is left to take and its slot is free
+ * (struct csv_pipe). */
+static int can_take(const struct csv_pipe *q)
 {
+	return q->next < q->n_blocks && q->next < q->written + q->n_slots;
+}
+
+/* With q->mu held, and released while it works: takes the next block,
+ * formats it in its slot and marks it ready. */
+static void format_next(struct csv_pipe *q)
+{
+	size_t b = q->next++;
 	struct csv_job *j = &q->slot[b % q->n_slots];
+	pthread_mutex_unlock(&q->mu);
 	j->lo = b * BLOCK;
 	j->hi = j->lo + BLOCK < q->n_rows ? j->lo + BLOCK : q->n_rows;
 	format_block(j);
+	pthread_mutex_lock(&q->mu);
+	q->ready[b % q->n_slots] = 1;
 }
 
 /* A worker: formats blocks until none is left or the writer gives up. */
@@ -444,15 +456,11 @@ static void *csv_worker(void *arg)
 	struct csv_pipe *q = arg;
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
-		while (!q->stop && q->next < q->n_blocks && q->next >= q->written + q->n_slots)
+		while (!q->stop && q->next < q->n_blocks && !can_take(q))
 			pthread_cond_wait(&q->cv, &q->mu);
 		if (q->stop || q->next >= q->n_blocks)
 			break;
-		size_t b = q->next++;
-		pthread_mutex_unlock(&q->mu);
-		format_nth(q, b);
-		pthread_mutex_lock(&q->mu);
-		q->ready[b % q->n_slots] = 1;
+		format_next(q);
 		pthread_cond_broadcast(&q->cv);
 	}
 	pthread_mutex_unlock(&q->mu);
@@ -473,15 +481,10 @@ static int csv_write_blocks(struct csv_pipe *q, FILE *f, const struct csv_job **
 		struct csv_job *j = &q->slot[b % q->n_slots];
 		pthread_mutex_lock(&q->mu);
 		while (!q->ready[b % q->n_slots]) {
-			if (q->next >= q->n_blocks || q->next >= q->written + q->n_slots) {
+			if (can_take(q))
+				format_next(q);
+			else
 				pthread_cond_wait(&q->cv, &q->mu);
-				continue;
-			}
-			size_t t = q->next++;
-			pthread_mutex_unlock(&q->mu);
-			format_nth(q, t);
-			pthread_mutex_lock(&q->mu);
-			q->ready[t % q->n_slots] = 1;
 		}
 		pthread_mutex_unlock(&q->mu);
 		failed = j->rc != 0 ? j->rc : flush(f, &j->out) != 0 ? -3 : 0;
