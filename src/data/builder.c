@@ -2279,33 +2279,16 @@ static void *count_part(void *arg)
 	 * the parts' first touches of their counts run side by side */
 	memset(p->cnt, 0, ((size_t)none + 1) * sizeof *p->cnt);
 	const uint32_t *pid_of = p->pid_of;
-	size_t i = p->lo;
-	if (pid_of) {
+	for (size_t i = p->lo; i < p->hi; i++) {
 		/* both reads are at random: a customer's final id is fetched two
 		 * distances ahead, its count one */
-		for (; i + 2 * AHEAD < p->hi; i++) {
+		if (i + 2 * AHEAD < p->hi) {
 			uint32_t f = cust[i + 2 * AHEAD], a = cust[i + AHEAD];
-			if (f != CRM_NO_CUSTOMER)
+			if (pid_of && f != CRM_NO_CUSTOMER)
 				__builtin_prefetch(&pid_of[f]);
 			if (a != CRM_NO_CUSTOMER)
-				__builtin_prefetch(&p->cnt[pid_of[a]], 1);
-			uint32_t c = cust[i];
-			c = c == CRM_NO_CUSTOMER ? none : pid_of[c];
-			cust[i] = c;
-			p->cnt[c]++;
+				__builtin_prefetch(&p->cnt[pid_of ? pid_of[a] : a], 1);
 		}
-	} else {
-		for (; i + AHEAD < p->hi; i++) {
-			uint32_t a = cust[i + AHEAD];
-			if (a != CRM_NO_CUSTOMER)
-				__builtin_prefetch(&p->cnt[a], 1);
-			uint32_t c = cust[i];
-			if (c == CRM_NO_CUSTOMER)
-				cust[i] = c = none;
-			p->cnt[c]++;
-		}
-	}
-	for (; i < p->hi; i++) {
 		uint32_t c = cust[i];
 		c = c == CRM_NO_CUSTOMER ? none : pid_of ? pid_of[c] : c;
 		cust[i] = c;
