@@ -178,6 +178,88 @@ struct held {
 	char key[HOLD_KEY];       /* the key, when it is not a number */
 };
 
+/* Blocks freed while the dataset is laid out, kept to become the next
+ * output columns: pages the process has written are much cheaper to write
+ * again than fresh ones (a page fault and the kernel's zeroing each), and
+ * glibc gives large blocks back to the kernel when they are freed. Growing
+ * such a block with realloc moves its pages, not its bytes (mremap). The
+ * builder's columns die as the dataset's are made, so most of the output
+ * can live in memory written before; so do the customer maps of the
+ * builders merged into this one (struct ds_builder, spare). */
+#define BIN_MAX 8
+/* Blocks smaller than this are not worth keeping or taking: malloc's own
+ * heap reuses them. */
+#define BIN_MIN ((size_t)1 << 20)
+
+struct bin {
+	void *p[BIN_MAX];
+	size_t used[BIN_MAX];      /* bytes written in block i */
+	size_t n;
+};
+
+/* Puts block p (may be NULL), of which `used` bytes were written, in the
+ * bin; when the bin is full, the least written block is freed. */
+static void bin_put(struct bin *bin, void *p, size_t used)
+{
+	if (!p)
+		return;
+	if (used < BIN_MIN) {
+		free(p);
+		return;
+	}
+	if (bin->n < BIN_MAX) {
+		bin->p[bin->n] = p;
+		bin->used[bin->n++] = used;
+		return;
+	}
+	size_t least = 0;
+	for (size_t i = 1; i < bin->n; i++)
+		if (bin->used[i] < bin->used[least])
+			least = i;
+	if (bin->used[least] >= used) {
+		free(p);
+		return;
+	}
+	free(bin->p[least]);
+	bin->p[least] = p;
+	bin->used[least] = used;
+}
+
+/* A block of `bytes` (the caller's, freed with free; its contents are not
+ * defined): the least written block of the bin that was written as far
+ * (resized to bytes), else the most written one (grown), else a new one.
+ * NULL when out of memory (the bin is as it was). */
+static void *bin_take(struct bin *bin, size_t bytes)
+{
+	size_t size = bytes ? bytes : 1, pick = bin->n;
+	for (size_t i = 0; i < bin->n && bytes >= BIN_MIN; i++) {
+		int fits = bin->used[i] >= bytes;
+		if (pick == bin->n)
+			pick = i;
+		else if (bin->used[pick] >= bytes)   /* the smallest that fits */
+			pick = fits && bin->used[i] < bin->used[pick] ? i : pick;
+		else                                 /* one that fits, or the largest */
+			pick = fits || bin->used[i] > bin->used[pick] ? i : pick;
+	}
+	if (pick == bin->n)
+		return malloc(size);
+	void *p = realloc(bin->p[pick], size);
+	if (!p)
+		return NULL;
+	bin->n--;
+	bin->p[pick] = bin->p[bin->n];
+	bin->used[pick] = bin->used[bin->n];
+	return p;
+}
+
+/* Frees the blocks left in the bin. */
+static void bin_free(struct bin *bin)
+{
+	for (size_t i = 0; i < bin->n; i++)
+		free(bin->p[i]);
+	bin->n = 0;
+}
+
 /* Large blocks are left to the kernel's 4 KB pages. Huge-page advice was
  * measured on this 2-core VM (bench/RESULTS.md, 2026-11-22): a fresh huge
  * page cost 2 to 4 times more to fault in than 512 small ones, and in a
@@ -195,6 +277,8 @@ struct ds_builder {
 	struct held held[HOLD];   /* a ring of references not yet looked up */
 	size_t held_first, n_held;
 	int64_t held_stubs;       /* stubs made by held references since the last flush */
+	struct bin spare;         /* the maps of builders merged into this one, for
+	                             ds_builder_finish's output (struct bin) */
 };
 
 static int is_event_time(const struct ent_desc *d, size_t f)
@@ -355,6 +439,7 @@ void ds_builder_free(struct ds_builder *b)
 		b->pid_maps = m->next;
 		free(m);
 	}
+	bin_free(&b->spare);
 	free(b);
 }
 
@@ -1625,6 +1710,28 @@ static int merge_numbers(struct ds_builder *dst, const struct ds_builder *src,
 	return 0;
 }
 
+/* Puts the storage of src's customer map, and its spare blocks, in dst's
+ * spare bin: src is merged, and its maps are no longer read (pid_of holds
+ * what they said). */
+static void give_map(struct ds_builder *dst, struct ds_builder *src)
+{
+	struct cmap *m = &src->cust;
+	bin_put(&dst->spare, m->slots, m->cap * sizeof *m->slots);
+	bin_put(&dst->spare, m->by_value, m->n_values * sizeof *m->by_value);
+	bin_put(&dst->spare, m->keys.bytes, m->keys.off ? (size_t)m->keys.off[m->keys.n] : 0);
+	bin_put(&dst->spare, m->keys.off, m->keys.off ? (m->keys.n + 1) * sizeof *m->keys.off : 0);
+	bin_put(&dst->spare, src->cust_state, m->n);
+	bin_put(&dst->spare, src->cust_row, m->n * sizeof *src->cust_row);
+	m->slots = NULL;
+	m->by_value = NULL;
+	strs_init(&m->keys);
+	src->cust_state = NULL;
+	src->cust_row = NULL;
+	for (size_t i = 0; i < src->spare.n; i++)
+		bin_put(&dst->spare, src->spare.p[i], src->spare.used[i]);
+	src->spare.n = 0;
+}
+
 int ds_builder_merge(struct ds_builder *dst, struct ds_builder *src,
 		     int64_t *stubs, struct crm_err *err)
 {
@@ -1723,6 +1830,7 @@ fail:
 	} else {
 		free(map);
 	}
+	give_map(dst, src);
 	ds_builder_free(src);
 	return rc;
 }
@@ -1944,87 +2052,6 @@ done:
 	free(order);
 	free(recode);
 	return rc;
-}
-
-/* Blocks freed while the dataset is laid out, kept to become the next
- * output columns: pages the process has written are much cheaper to write
- * again than fresh ones (a page fault and the kernel's zeroing each), and
- * glibc gives large blocks back to the kernel when they are freed. Growing
- * such a block with realloc moves its pages, not its bytes (mremap). The
- * builder's columns die as the dataset's are made, so most of the output
- * can live in memory written before. */
-#define BIN_MAX 8
-/* Blocks smaller than this are not worth keeping or taking: malloc's own
- * heap reuses them. */
-#define BIN_MIN ((size_t)1 << 20)
-
-struct bin {
-	void *p[BIN_MAX];
-	size_t used[BIN_MAX];      /* bytes written in block i */
-	size_t n;
-};
-
-/* Puts block p (may be NULL), of which `used` bytes were written, in the
- * bin; when the bin is full, the least written block is freed. */
-static void bin_put(struct bin *bin, void *p, size_t used)
-{
-	if (!p)
-		return;
-	if (used < BIN_MIN) {
-		free(p);
-		return;
-	}
-	if (bin->n < BIN_MAX) {
-		bin->p[bin->n] = p;
-		bin->used[bin->n++] = used;
-		return;
-	}
-	size_t least = 0;
-	for (size_t i = 1; i < bin->n; i++)
-		if (bin->used[i] < bin->used[least])
-			least = i;
-	if (bin->used[least] >= used) {
-		free(p);
-		return;
-	}
-	free(bin->p[least]);
-	bin->p[least] = p;
-	bin->used[least] = used;
-}
-
-/* A block of `bytes` (the caller's, freed with free; its contents are not
- * defined): the least written block of the bin that was written as far
- * (resized to bytes), else the most written one (grown), else a new one.
- * NULL when out of memory (the bin is as it was). */
-static void *bin_take(struct bin *bin, size_t bytes)
-{
-	size_t size = bytes ? bytes : 1, pick = bin->n;
-	for (size_t i = 0; i < bin->n && bytes >= BIN_MIN; i++) {
-		int fits = bin->used[i] >= bytes;
-		if (pick == bin->n)
-			pick = i;
-		else if (bin->used[pick] >= bytes)   /* the smallest that fits */
-			pick = fits && bin->used[i] < bin->used[pick] ? i : pick;
-		else                                 /* one that fits, or the largest */
-			pick = fits || bin->used[i] > bin->used[pick] ? i : pick;
-	}
-	if (pick == bin->n)
-		return malloc(size);
-	void *p = realloc(bin->p[pick], size);
-	if (!p)
-		return NULL;
-	bin->n--;
-	bin->p[pick] = bin->p[bin->n];
-	bin->used[pick] = bin->used[bin->n];
-	return p;
-}
-
-/* Frees the blocks left in the bin. */
-static void bin_free(struct bin *bin)
-{
-	for (size_t i = 0; i < bin->n; i++)
-		free(bin->p[i]);
-	bin->n = 0;
 }
 
 /* How far ahead the gathers prefetch: their reads are at random rows. */
@@ -2626,7 +2653,10 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 			goto done;
 
 	/* the sources of rows, and parts of them: about k parts in all, one
-	 * at least for each source */
+	 * at least for each source. A source's share of k is rounded, not
+	 * rounded up: two halves of a file read on two threads, one a row
+	 * longer than the other, are two parts, not three (a third count
+	 * array to clear and add up, a third thread on two cores). */
 	size_t n_src = 1;
 	for (struct segment *sg = bt->segs; sg; sg = sg->next)
 		n_src++;
@@ -2641,7 +2671,7 @@ static int finish_events(struct btable *bt, const uint32_t *order, size_t n_cust
 	struct segment *sg = NULL;
 	for (size_t j = 0; j < n_src; j++, sg = sg ? sg->next : bt->segs) {
 		struct btable *rows = sg ? &sg->t : bt;
-		size_t m = (k * rows->n + n - 1) / n;
+		size_t m = (k * rows->n + n / 2) / n;
 		if (m == 0)
 			m = 1;
 		for (size_t q = 0; q < m; q++) {
@@ -2945,7 +2975,8 @@ int ds_builder_finish(struct ds_builder *b, struct crm_dataset **out,
 	*out = NULL;
 	struct crm_dataset *ds = calloc(1, sizeof *ds);
 	uint32_t *order = NULL;
-	struct bin bin = { .n = 0 };
+	struct bin bin = b->spare;   /* the bin starts with the merged maps */
+	b->spare.n = 0;
 	size_t n = b->cust.n;
 	int rc = CRM_ENOMEM;
 	if (!ds || resolve_held(b) != 0)
