@@ -7,7 +7,8 @@
 #   (b) load that database into the dataset   crmscope overview DB
 #   (c) CSV straight into the dataset         crmscope overview FILE
 #   (d) CSV -> per-customer summary CSV       crmscope customers FILE --out
-#   DuckDB's one statement (d) and its pipeline (load, summary, monthly,
+#   DuckDB's one statement (d), run in turns with ours (the ratio is the
+#   median of the pairs' ratios), and its pipeline (load, summary, monthly,
 #   cohort, write), from ../shared/bench.
 # Results: bench/work/results.md (copy the figures into bench/RESULTS.md).
 set -eu
@@ -40,6 +41,34 @@ measure() {
 	sort -n "$W/m.txt" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { print $1, $2 }'
 }
 
+# RUNS runs of command $1 and of command $2 taken in turns, so that a
+# machine that speeds up or slows down over the minutes of a run does not
+# favour either: prints "s1 kb1 s2 kb2 ratio", the medians of each and of
+# the runs' ratios s2 / s1 (times in ms, from date, not /usr/bin/time's
+# hundredths)
+measure_pair() {
+	i=0
+	: > "$W/p.txt"
+	while [ $i -lt "$RUNS" ]; do
+		for c in "$1" "$2"; do
+			t0=$(date +%s%N)
+			/usr/bin/time -f "%M" -o "$W/t.txt" sh -c "$c" > /dev/null 2> "$W/err.txt" ||
+				{ cat "$W/err.txt" >&2; exit 1; }
+			t1=$(date +%s%N)
+			printf '%s %s ' $(((t1 - t0) / 1000000)) "$(cat "$W/t.txt")" >> "$W/p.txt"
+		done
+		echo >> "$W/p.txt"
+		i=$((i + 1))
+	done
+	awk -v n="$RUNS" '
+		function median(a,   k, j, t) {
+			for (k = 2; k <= n; k++) for (j = k; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		{ s1[NR] = $1 / 1000; k1[NR] = $2; s2[NR] = $3 / 1000; k2[NR] = $4; r[NR] = $3 / $1 }
+		END { printf "%.3f %d %.3f %d %.2f\n", median(s1), median(k1), median(s2), median(k2), median(r) }' "$W/p.txt"
+}
+
 duck() { # $1 sql file, $2 csv
 	echo "DUCKDB_NODE_DIR=$W node $SHARED/bench/duckdb_sql.cjs --threads 2 --set CSV=$2 --set END=2024-12-31 --set OUT=$W/duck -f $SHARED/bench/$1"
 }
@@ -49,10 +78,10 @@ out=$W/results.md
 echo "| step | rows | crmscope s | peak MB | MB/s | rows/s | DuckDB s | DuckDB MB | DuckDB / crmscope |"
 echo "|---|---|---|---|---|---|---|---|---|"
 } > "$out"
-row() { # step rows bytes "ours_s ours_kb" "duck_s duck_kb"
+row() { # step rows bytes "ours_s ours_kb" "duck_s duck_kb [ratio]"
 	echo "$2 $3 $4 $5" | awk -v label="$1" '{
 		t = $3; m = $4 / 1024; mbs = $2 / 1e6 / t; rps = $1 / t;
-		if ($5 != "") { dt = $5; dm = sprintf("%.0f", $6 / 1024); r = sprintf("%.2f", dt / t) } else { dt = "-"; dm = "-"; r = "-" }
+		if ($5 != "") { dt = $5; dm = sprintf("%.0f", $6 / 1024); r = sprintf("%.2f", $7 != "" ? $7 : dt / t) } else { dt = "-"; dm = "-"; r = "-" }
 		printf "| %s | %d | %.2f | %.0f | %.0f | %.0f | %s | %s | %s |\n", label, $1, t, m, mbs, rps, dt, dm, r
 	}' >> "$out"
 }
@@ -71,10 +100,12 @@ for s in $SIZES; do
 	echo "(b) load db: $b"
 	c=$(measure "$BIN overview $f")
 	echo "(c) csv -> dataset: $c"
-	d=$(measure "$BIN customers $f --as-of 2024-12-31 --out $W/ours_$s.csv")
+	dd=$(measure_pair "$BIN customers $f --as-of 2024-12-31 --out $W/ours_$s.csv" \
+		"$(duck crm_duckdb_oneshot.sql "$f")")
+	d=$(echo "$dd" | cut -d' ' -f1,2)
+	d1=$(echo "$dd" | cut -d' ' -f3-5)
 	echo "(d) csv -> summary: $d"
-	d1=$(measure "$(duck crm_duckdb_oneshot.sql "$f")")
-	echo "    duckdb one statement: $d1"
+	echo "    duckdb one statement (runs in turns with (d)): $(echo "$dd" | cut -d' ' -f3,4); ratio of each pair, median: $(echo "$dd" | cut -d' ' -f5)"
 	p=$(measure "$(duck crm_duckdb.sql "$f")")
 	echo "    duckdb pipeline: $p"
 	row "(a) import into SQLite" "$rows" "$bytes" "$a" ""
