@@ -27,37 +27,40 @@ for s in $SIZES; do
 	[ -f "$W/orders_$s.csv" ] || /usr/bin/python3 "$SHARED/bench/gen_orders.py" --rows "$rows" --out "$W/orders_$s.csv"
 done
 
+# one run of a command: prints "ms peak_kb" (the time from date, to the
+# millisecond, not /usr/bin/time's hundredths); stops the benchmark with
+# the command's errors when it fails
+run_once() {
+	t0=$(date +%s%N)
+	/usr/bin/time -f "%M" -o "$W/t.txt" sh -c "$1" > /dev/null 2> "$W/err.txt" ||
+		{ cat "$W/err.txt" >&2; exit 1; }
+	t1=$(date +%s%N)
+	echo "$(((t1 - t0) / 1000000)) $(cat "$W/t.txt")"
+}
+
 # median of RUNS runs of a command: prints "seconds peak_kb"
 measure() {
 	i=0
 	: > "$W/m.txt"
 	while [ $i -lt "$RUNS" ]; do
 		[ -n "${BEFORE:-}" ] && sh -c "$BEFORE"
-		/usr/bin/time -f "%e %M" -o "$W/t.txt" sh -c "$1" > /dev/null 2> "$W/err.txt" ||
-			{ cat "$W/err.txt" >&2; exit 1; }
-		cat "$W/t.txt" >> "$W/m.txt"
+		run_once "$1" >> "$W/m.txt" || exit 1
 		i=$((i + 1))
 	done
-	sort -n "$W/m.txt" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { print $1, $2 }'
+	sort -n "$W/m.txt" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { printf "%.3f %d\n", $1 / 1000, $2 }'
 }
 
 # RUNS runs of command $1 and of command $2 taken in turns, so that a
 # machine that speeds up or slows down over the minutes of a run does not
 # favour either: prints "s1 kb1 s2 kb2 ratio", the medians of each and of
-# the runs' ratios s2 / s1 (times in ms, from date, not /usr/bin/time's
-# hundredths)
+# the runs' ratios s2 / s1
 measure_pair() {
 	i=0
 	: > "$W/p.txt"
 	while [ $i -lt "$RUNS" ]; do
-		for c in "$1" "$2"; do
-			t0=$(date +%s%N)
-			/usr/bin/time -f "%M" -o "$W/t.txt" sh -c "$c" > /dev/null 2> "$W/err.txt" ||
-				{ cat "$W/err.txt" >&2; exit 1; }
-			t1=$(date +%s%N)
-			printf '%s %s ' $(((t1 - t0) / 1000000)) "$(cat "$W/t.txt")" >> "$W/p.txt"
-		done
-		echo >> "$W/p.txt"
+		a=$(run_once "$1") || exit 1
+		b=$(run_once "$2") || exit 1
+		echo "$a $b" >> "$W/p.txt"
 		i=$((i + 1))
 	done
 	awk -v n="$RUNS" '
