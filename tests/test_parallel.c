@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/entity.h"
 #include "core/tstamp.h"
 #include "crmscope.h"
@@ -194,6 +195,24 @@ static void assert_rejects(const char *path, const long *line_of)
 	free(text);
 }
 
+/* Loads path on `threads` threads, rejects to rejn: the counts, the
+ * dataset and the rejects are those of one thread (s1, one, rejects text
+ * rtext1). Returns the dataset (caller frees). */
+static struct crm_dataset *load_as_one(const char *path, int threads, const char *rejn,
+				       const struct ing_summary *s1,
+				       const struct crm_dataset *one, const char *rtext1)
+{
+	struct ing_summary sn;
+	struct crm_dataset *many = load(path, threads, 0, rejn, &sn);
+	cr_assert_eq(sn.threads, threads);
+	assert_same_counts(s1, &sn);
+	assert_same_dataset(one, many);
+	char *rtextn = read_file(rejn, NULL);
+	cr_assert_str_eq(rtext1, rtextn, "%d threads: rejects differ", threads);
+	free(rtextn);
+	return many;
+}
+
 Test(parallel, threads_give_what_one_thread_gives)
 {
 	char path[512], rej1[512], rejn[512];
@@ -222,13 +241,7 @@ Test(parallel, threads_give_what_one_thread_gives)
 	/* 2 threads cut at the middle; 3 and 5 cut elsewhere */
 	const int threads[] = { 2, 3, 5 };
 	for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
-		struct crm_dataset *many = load(path, threads[t], 0, rejn, &sn);
-		cr_assert_eq(sn.threads, threads[t]);
-		assert_same_counts(&s1, &sn);
-		assert_same_dataset(one, many);
-		char *rtextn = read_file(rejn, NULL);
-		cr_assert_str_eq(rtext1, rtextn, "%d threads: rejects differ", threads[t]);
-		free(rtextn);
+		struct crm_dataset *many = load_as_one(path, threads[t], rejn, &s1, one, rtext1);
 		char *csvn = summary_csv(many, "many.csv");
 		cr_assert_str_eq(csv1, csvn, "%d threads: summaries differ", threads[t]);
 		free(csvn);
@@ -251,7 +264,7 @@ Test(parallel, threads_give_what_one_thread_gives)
 	crm_dataset_free(one);
 }
 
-Test(parallel, a_quote_in_the_file_keeps_one_thread)
+Test(parallel, a_quoted_file_is_cut_too)
 {
 	char path[512], rej1[512], rejn[512];
 	long line_of[N_BAD];
@@ -261,22 +274,223 @@ Test(parallel, a_quote_in_the_file_keeps_one_thread)
 	write_orders(path, 1, line_of);
 	/* the quoted row spans two lines: the bad rows after it are one line on
 	 * (write_orders counted it) */
-	struct ing_summary s1, sn;
-	struct crm_dataset *one = load(path, 1, 0, rej1, &sn);
-	struct crm_dataset *many = load(path, 2, 0, rejn, &s1);
-	cr_assert_eq(s1.threads, 1, "a file with quotes was cut");
-	assert_same_counts(&s1, &sn);
-	assert_same_dataset(one, many);
-	cr_assert_eq(s1.rejected, (int64_t)N_BAD);
-	assert_rejects(rejn, line_of);
-	/* the quoted field is read whole: "web\nshop" */
-	int found = 0;
-	const struct crm_table *o = &many->t[CRM_ORDERS];
-	for (size_t i = 0; i < o->n; i++)
-		found += strcmp(crm_cell_str(o, CRM_O_CHANNEL, i), "web\nshop") == 0;
-	cr_assert_eq(found, 1);
+	struct ing_summary s1;
+	struct crm_dataset *one = load(path, 1, 0, rej1, &s1);
+	assert_rejects(rej1, line_of);
+	char *rtext1 = read_file(rej1, NULL);
+	const int threads[] = { 2, 3, 5 };
+	for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+		struct crm_dataset *many = load_as_one(path, threads[t], rejn, &s1, one, rtext1);
+		/* the quoted field is read whole: "web\nshop" */
+		int found = 0;
+		const struct crm_table *o = &many->t[CRM_ORDERS];
+		for (size_t i = 0; i < o->n; i++)
+			found += strcmp(crm_cell_str(o, CRM_O_CHANNEL, i), "web\nshop") == 0;
+		cr_assert_eq(found, 1);
+		crm_dataset_free(many);
+	}
+	free(rtext1);
 	crm_dataset_free(one);
-	crm_dataset_free(many);
+}
+
+/* A file where a cut falls inside a quoted field holding line ends: rows
+ * of about 30 bytes, and one row (data row BIG_ROW) whose channel holds
+ * BIG_LINES lines, from about 30 % to 70 % of the file. Two threads cut
+ * inside it; three cut inside it twice (the middle part is then empty);
+ * five cut before it, inside it twice, and after it (that part is read
+ * as first read). Bad rows in every stretch, a blank line, CRLF ends and
+ * ids after a byte order mark; the file ends with an unterminated quote,
+ * which runs to its end. */
+#define BIG_ROWS 3000
+#define BIG_ROW 900
+#define BIG_LINES 4000
+
+static void write_quoted(const char *path, long *line_of_last)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	fputs("order_id,customer_id,order_date,amount,channel\n", f);
+	long line = 2;
+	for (int i = 0; i < BIG_ROWS; i++) {
+		if (i % 500 == 250) {
+			fputs("o-bad,17,2023-13-01,1.00,web\n", f);   /* bad_date */
+			line++;
+		}
+		if (i == 1500) {
+			fputs("\n", f);
+			line++;
+		}
+		/* every fifth id starts with what looks like a byte order mark,
+		 * the one right after the big row too: a part starting there
+		 * keeps it */
+		fprintf(f, "%so%d,%d,2023-%02d-%02d,%d.%02d,", i % 5 == 1 ? "\xef\xbb\xbf" : "",
+			i, i % 40 + 1, i % 12 + 1, i % 28 + 1, i % 90, i % 100);
+		if (i == BIG_ROW) {
+			fputc('"', f);
+			for (int k = 0; k < BIG_LINES; k++)
+				fprintf(f, "x%d\n", k % 10);
+			fputs("end\"", f);
+			line += BIG_LINES;
+		} else {
+			fputs(i % 3 ? "web" : "\"sh\"\"op\"", f);
+		}
+		fputs(i % 7 == 0 ? "\r\n" : "\n", f);
+		line++;
+	}
+	*line_of_last = line;
+	fputs("o-last,17,2024-01-01,1.00,\"web\nnever closed\n", f);
+	fclose(f);
+}
+
+Test(parallel, a_cut_inside_a_quoted_field_is_read_again_from_its_end)
+{
+	char path[512], rej1[512], rejn[512];
+	long last_line;
+	snprintf(path, sizeof path, "%s/quoted.csv", dir);
+	snprintf(rej1, sizeof rej1, "%s/one.rejects.csv", dir);
+	snprintf(rejn, sizeof rejn, "%s/many.rejects.csv", dir);
+	write_quoted(path, &last_line);
+	struct ing_summary s1;
+	struct crm_dataset *one = load(path, 1, 0, rej1, &s1);
+	/* 3,000 rows, 6 bad dates and the unterminated last record */
+	cr_assert_eq(s1.read, BIG_ROWS + 6 + 1);
+	cr_assert_eq(s1.stored, BIG_ROWS);
+	cr_assert_eq(s1.reasons[R_BAD_DATE], 6);
+	cr_assert_eq(s1.reasons[R_SYNTAX], 1);
+	char *rtext1 = read_file(rej1, NULL);
+	/* the first bad row is on line 2 + 250, the last record on its line */
+	cr_assert_not_null(strstr(rtext1, "\n252,bad_date,"), "%.200s", rtext1);
+	char want[80];
+	snprintf(want, sizeof want, "\n%ld,syntax,,field 5: unterminated quoted field,", last_line);
+	cr_assert_not_null(strstr(rtext1, want), "no %s in %.300s", want + 1, rtext1);
+	/* the big field is one value of BIG_LINES lines */
+	const struct crm_table *o = &one->t[CRM_ORDERS];
+	size_t big = 0;
+	for (size_t i = 0; i < o->n; i++)
+		if (strncmp(crm_cell_str(o, CRM_O_CHANNEL, i), "x0\nx1\n", 6) == 0)
+			big++;
+	cr_assert_eq(big, 1);
+	cr_assert_str_eq(crm_cell_str(o, CRM_O_ORDER_ID, 0), "o0");
+	size_t marked = 0;
+	for (size_t i = 0; i < o->n; i++)
+		marked += strncmp(crm_cell_str(o, CRM_O_ORDER_ID, i), "\xef\xbb\xbfo", 4) == 0;
+	cr_assert_eq(marked, BIG_ROWS / 5);
+	const int threads[] = { 2, 3, 5, 7 };
+	for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+		struct crm_dataset *many = load_as_one(path, threads[t], rejn, &s1, one, rtext1);
+		crm_dataset_free(many);
+	}
+	free(rtext1);
+	crm_dataset_free(one);
+}
+
+/* A part's rejects past 16 MB wait in a temporary file (keep_reject):
+ * they come back in order, numbered as the file's lines. Every row is
+ * bad (a month 13) and about 1 KB long, so that the second half's rejects
+ * overflow memory once. */
+Test(parallel, many_rejects_of_a_part_wait_in_a_file)
+{
+	char path[512], rej1[512], rejn[512];
+	snprintf(path, sizeof path, "%s/bad.csv", dir);
+	snprintf(rej1, sizeof rej1, "%s/one.rejects.csv", dir);
+	snprintf(rejn, sizeof rejn, "%s/many.rejects.csv", dir);
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	char pad[1001];
+	memset(pad, 'w', 1000);
+	pad[1000] = '\0';
+	fputs("order_id,customer_id,order_date,amount,channel\n", f);
+	const int n = 36000;
+	for (int i = 0; i < n; i++)
+		fprintf(f, "o%d,17,2023-13-01,1.00,%s\n", i, pad);
+	fclose(f);
+	struct ing_summary s1, sn;
+	struct crm_dataset *one = load(path, 1, 0, rej1, &s1);
+	cr_assert_eq(s1.rejected, n);
+	struct crm_dataset *two = load(path, 2, 0, rejn, &sn);
+	cr_assert_eq(sn.threads, 2);
+	assert_same_counts(&s1, &sn);
+	size_t n1, n2;
+	char *t1 = read_file(rej1, &n1), *t2 = read_file(rejn, &n2);
+	cr_assert_gt(n2, (size_t)36 << 20, "the rejects are smaller than planned: %zu", n2);
+	cr_assert_eq(n1, n2);
+	cr_assert_eq(memcmp(t1, t2, n1), 0, "the rejects differ");
+	/* the last reject is that of the last line */
+	char want[32];
+	snprintf(want, sizeof want, "\n%d,bad_date,", n + 1);
+	cr_assert_not_null(strstr(t2 + n2 - 3000, want));
+	free(t1);
+	free(t2);
+	crm_dataset_free(one);
+	crm_dataset_free(two);
+}
+
+/* A sink that keeps nothing and fails on the record of customer "boom",
+ * naming its line, in any part. */
+static int boom_put(void *ctx, struct ing_batch *b, struct crm_err *err)
+{
+	(void)ctx;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ent_value *v = &b->rec[i].v[CRM_O_CUSTOMER_ID];
+		if (v->n == 4 && memcmp(v->s, "boom", 4) == 0) {
+			b->taken = i;
+			return crm_err_set(err, CRM_EINVAL, "line %ld: boom", b->rec[i].line);
+		}
+		b->outcome[i] = ING_INSERTED;
+	}
+	b->taken = b->n;
+	return CRM_OK;
+}
+
+static int boom_fork(void *ctx, void **part, struct crm_err *err)
+{
+	(void)ctx;
+	(void)err;
+	*part = malloc(1);
+	return *part ? CRM_OK : CRM_ENOMEM;
+}
+
+static int boom_join(void *ctx, void *part, int64_t *stubs, struct crm_err *err)
+{
+	(void)ctx;
+	(void)err;
+	free(part);
+	*stubs = 0;
+	return CRM_OK;
+}
+
+static void boom_drop(void *part) { free(part); }
+
+/* The error of a part past the first names the file's line, as one
+ * thread's does: that part is read again with the lines before it counted. */
+Test(parallel, an_error_in_a_later_part_names_the_files_line)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/boom.csv", dir);
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	fputs("order_id,customer_id,order_date,amount\n", f);
+	for (int i = 0; i < 3000; i++)
+		fprintf(f, "o%d,%s,2023-01-01,1.00\n%s", i, i == 2500 ? "boom" : "c1",
+			i == 100 ? "\n\n" : "");
+	fclose(f);
+	/* line 1 the header, rows from line 2, two blank lines after row 100 */
+	const long want_line = 2 + 2500 + 2;
+	char want[64];
+	snprintf(want, sizeof want, "line %ld: boom", want_line);
+	struct ing_sink sink = { .ctx = NULL, .put = boom_put, .fork = boom_fork,
+				 .join = boom_join, .drop = boom_drop };
+	for (int threads = 1; threads <= 4; threads++) {
+		struct ing_opts o;
+		struct ing_summary sum;
+		struct crm_err err = { 0, "" };
+		memset(&o, 0, sizeof o);
+		o.entity = CRM_ORDERS;
+		o.threads = threads;
+		cr_assert_eq(ing_import(path, &o, &sink, &sum, &err), CRM_EINVAL);
+		cr_assert_eq(sum.threads, threads);
+		cr_assert_str_eq(err.msg, want, "%d threads", threads);
+	}
 }
 
 Test(parallel, small_files_and_stdin_like_inputs_stay_on_one_thread)

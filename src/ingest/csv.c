@@ -145,6 +145,8 @@ struct ing_csv {
 	size_t drop_at;            /* when pos reaches it, the pages read are given
 				    * back (ing_csv_give_back); SIZE_MAX: never */
 	size_t dropped;            /* d[0, dropped) holds no page still mapped */
+	size_t full_len;           /* ing_csv_limit: the bytes there are, of which len
+				    * hold the records to read; else len */
 	char delim;                /* the delimiter; ' ' in ws mode */
 	int ws;                    /* 1: fields separated by runs of spaces/tabs */
 	int plain;                 /* 1: the fast path may read records: not ws, and
@@ -221,6 +223,15 @@ static char detect_delim(const char *d, size_t len, size_t i)
 	return ',';
 }
 
+/* The last WIN bytes of d[0..len) at tail (see struct ing_csv). */
+static void set_tail(struct ing_csv *c)
+{
+	size_t n_tail = c->len < WIN ? c->len : WIN;
+	memset(c->tail, 0, sizeof c->tail);
+	if (n_tail)
+		memcpy(c->tail + WIN - n_tail, c->d + c->len - n_tail, n_tail);
+}
+
 int ing_csv_open_mem(const char *data, size_t len, const char *name,
 		     const struct ing_csv_opts *opts, struct ing_csv **out,
 		     struct crm_err *err)
@@ -269,9 +280,8 @@ int ing_csv_open_mem(const char *data, size_t len, const char *name,
 	memset(c->bytes[0], (unsigned char)c->delim, sizeof c->bytes[0]);
 	memset(c->bytes[1], 0x28, sizeof c->bytes[1]);
 	memset(c->bytes[2], 0x2A, sizeof c->bytes[2]);
-	size_t n_tail = c->len < WIN ? c->len : WIN;
-	if (n_tail)
-		memcpy(c->tail + WIN - n_tail, c->d + c->len - n_tail, n_tail);
+	c->full_len = c->len;
+	set_tail(c);
 	/* more than WIN slots, so that the fast path checks for room once per
 	 * window, not once per field */
 	c->cap_fields = 2 * WIN;
@@ -338,6 +348,20 @@ size_t ing_csv_offset(const struct ing_csv *c)
 void ing_csv_set_line(struct ing_csv *c, long line)
 {
 	c->line = line;
+}
+
+long ing_csv_line(const struct ing_csv *c)
+{
+	return c->line;
+}
+
+void ing_csv_limit(struct ing_csv *c, size_t n)
+{
+	c->pos = 0;   /* a slice's first bytes are no byte order mark */
+	if (n < c->len) {
+		c->len = n;
+		set_tail(c);
+	}
 }
 
 int ing_csv_mapped(const struct ing_csv *c)
@@ -855,6 +879,27 @@ static int next_plain(struct ing_csv *c, struct ing_row *row)
 
 /* -------------------------------------------------- the general path */
 
+static int next_general(struct ing_csv *c, struct ing_row *row, struct crm_err *err);
+
+/* The record at start (line start_line) of a reader limited by
+ * ing_csv_limit, whose quoted field goes on past the limit: read again
+ * with all the bytes, and the reader's input ends after it. */
+__attribute__((noinline, cold))
+static int past_limit(struct ing_csv *c, struct ing_row *row, size_t start, long start_line,
+		      struct crm_err *err)
+{
+	c->len = c->full_len;
+	c->pos = start;
+	c->line = start_line;
+	int rc = next_general(c, row, err);
+	/* no window holds what is left: the next call reads the end */
+	c->len = c->pos;
+	c->wbase = 0;
+	c->wlen = 0;
+	set_tail(c);
+	return rc;
+}
+
 /* Any record: quoted fields, runs of blanks, malformed records (see
  * ing_csv_next). Kept out of line so that the fast path's calls do not pay
  * for its registers. */
@@ -926,6 +971,8 @@ static int next_general(struct ing_csv *c, struct ing_row *row, struct crm_err *
 				fp = NULL;
 				used_scratch = 1;
 			}
+			if (!closed && len < c->full_len)
+				return past_limit(c, row, start, start_line, err);
 			if (!closed) {
 				if (!fault) {
 					fault = "unterminated quoted field";

@@ -10,10 +10,10 @@
  * (ing_opts.fields). Rows are made into records and handed to the sink in
  * batches (struct pending, ING_BATCH rows), each field read down a whole
  * batch at a time; rejects still come in line order, and the counts are
- * those of a record at a time. A large CSV file without quotes can be cut at line ends
+ * those of a record at a time. A large CSV file can be cut at line ends
  * and its parts read by the same row loop (csv_rows) on threads of their
  * own, into parts of the sink; the counts and rejects are gathered in file
- * order, so the outcome is that of one thread. */
+ * order, so the outcome is that of one thread (import_parallel). */
 #include "ingest/import.h"
 
 #include <errno.h>
@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utf8proc.h>
@@ -219,10 +218,22 @@ static int open_rejects(struct imp *im, struct crm_err *err)
 /* Rejects kept in memory past this size go to a temporary file. */
 #define REJ_MEM_MAX ((size_t)1 << 24)
 
-/* Keeps the rejects line in im->rej for later (a thread past the first). */
-static int keep_reject(struct imp *im, struct crm_err *err)
+/* A rejects line kept by a thread past the first, in im->rej_mem (or its
+ * spill): this, then the n bytes of the line after its line number. The
+ * part's lines are numbered from 1 while it is read (the lines before it
+ * are not counted yet): write_kept_rejects numbers them as the file's. */
+struct kept_reject {
+	long line;
+	size_t n;
+};
+
+/* Keeps the rejects line in im->rej, without its line number, for later
+ * (a thread past the first). */
+static int keep_reject(struct imp *im, long line, struct crm_err *err)
 {
-	if (buf_append(im->rej_mem, im->rej.p, im->rej.len) != 0)
+	struct kept_reject k = { line, im->rej.len };
+	if (buf_append(im->rej_mem, &k, sizeof k) != 0 ||
+	    buf_append(im->rej_mem, im->rej.p, im->rej.len) != 0)
 		return crm_err_set(err, CRM_ENOMEM, "out of memory keeping rejects");
 	if (im->rej_mem->len < REJ_MEM_MAX)
 		return CRM_OK;
@@ -233,6 +244,21 @@ static int keep_reject(struct imp *im, struct crm_err *err)
 		return crm_err_set(err, CRM_EIO, "cannot write a temporary file for rejects");
 	im->rej_mem->len = 0;
 	return CRM_OK;
+}
+
+/* The reason in a reader's message on a malformed record, "NAME:LINE:
+ * reason": the rejects file has the line in a column of its own, and the
+ * reader of a part past the first counts its lines from 1. */
+static const char *syntax_reason(const char *msg)
+{
+	for (const char *p = strchr(msg, ':'); p; p = strchr(p + 1, ':')) {
+		const char *q = p + 1;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q > p + 1 && q[0] == ':' && q[1] == ' ')
+			return q + 2;
+	}
+	return msg;
 }
 
 /* Counts a rejected record of n_units (lines) and writes it to the rejects
@@ -248,7 +274,9 @@ static int reject(struct imp *im, long line, const struct fault *f,
 	if (!im->rej_mem && (rc = open_rejects(im, err)) != CRM_OK)
 		return rc;
 	im->rej.len = 0;
-	buf_printf(&im->rej, "%ld,%s,", line, ing_reason_name(f->reason));
+	if (!im->rej_mem)
+		buf_printf(&im->rej, "%ld,", line);
+	buf_printf(&im->rej, "%s,", ing_reason_name(f->reason));
 	csv_put_field_buf(&im->rej, f->field ? f->field : "", f->field ? strlen(f->field) : 0);
 	buf_putc(&im->rej, ',');
 	csv_put_field_buf(&im->rej, f->msg, strlen(f->msg));
@@ -256,7 +284,7 @@ static int reject(struct imp *im, long line, const struct fault *f,
 	csv_put_field_buf(&im->rej, raw ? raw : "", raw ? raw_n : 0);
 	buf_putc(&im->rej, '\n');
 	if (im->rej_mem && im->rej.p)
-		return keep_reject(im, err);
+		return keep_reject(im, line, err);
 	if (!im->rej.p || fwrite(im->rej.p, 1, im->rej.len, im->rejects) != im->rej.len)
 		return crm_err_set(err, CRM_EIO, "%s: cannot write rejects", im->o->rejects_path);
 	return CRM_OK;
@@ -1217,7 +1245,7 @@ static int csv_rows(struct imp *im, struct ing_csv *c, size_t n_cols, struct crm
 				*err = rerr;
 				break;
 			}
-			set_fault(&f, R_SYNTAX, NULL, "%s", rerr.msg);
+			set_fault(&f, R_SYNTAX, NULL, "%s", syntax_reason(rerr.msg));
 			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
 				break;
 			continue;
@@ -1246,7 +1274,8 @@ static int csv_rows(struct imp *im, struct ing_csv *c, size_t n_cols, struct crm
 
 #define MAX_PARTS 16
 
-/* One part of a file read on a thread of its own. */
+/* One part of a file read on a thread of its own: the records that start
+ * in its bytes (the last may go on past them, ing_csv_limit). */
 struct part {
 	struct imp *im;             /* the state it runs with: the main one for the
 	                               first part, own for the others */
@@ -1254,71 +1283,17 @@ struct part {
 	struct ing_summary sum;     /* own: the counts of this part */
 	struct ing_sink sink;       /* own: the sink's part */
 	struct buf rej_mem;         /* own: rejects in line order */
-	const char *data;           /* the bytes of the part: whole lines */
-	size_t len;
-	size_t newlines;            /* scan: '\n' bytes in the part */
-	int quote;                  /* scan: a '"' byte is in the part */
+	const char *data;           /* the bytes of the part: whole lines, and all
+	                               the input's bytes after them */
+	size_t len;                 /* the part's bytes */
+	size_t rest;                /* bytes from data to the input's end */
+	long line0;                 /* the line its reader began at: the file's for
+	                               the first part, 1 for the others */
 	struct ing_csv *reader;
 	size_t n_cols;
 	int rc;
 	struct crm_err err;
 };
-
-/* Counts the '\n' bytes of p[0..n) into *newlines and tells whether a '"'
- * is among them, in one pass: sixteen bytes at a time with GCC vector
- * extensions (a compare gives -1 in each equal lane), the byte lanes of the
- * line ends summed every 255 blocks, before they can overflow. One pass,
- * not a memchr and a count, because the parts of a large file are read
- * from memory here, before any of their rows: the second pass cost as
- * much as the first. */
-typedef unsigned char bytes16 __attribute__((vector_size(16)));
-
-static int scan_bytes(const char *p, size_t n, size_t *newlines)
-{
-	const bytes16 nl = { '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n',
-			     '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n' };
-	const bytes16 dq = { '"', '"', '"', '"', '"', '"', '"', '"',
-			     '"', '"', '"', '"', '"', '"', '"', '"' };
-	bytes16 quotes = { 0 };
-	size_t count = 0, i = 0;
-	while (i + 16 <= n) {
-		bytes16 lanes = { 0 };
-		for (size_t k = 0; k < 255 && i + 16 <= n; k++, i += 16) {
-			bytes16 w;
-			memcpy(&w, p + i, 16);
-			lanes -= (bytes16)(w == nl);
-			quotes |= (bytes16)(w == dq);
-		}
-		for (int j = 0; j < 16; j++)
-			count += lanes[j];
-	}
-	int quote = 0;
-	for (int j = 0; j < 16; j++)
-		quote |= quotes[j] != 0;
-	for (; i < n; i++) {
-		count += p[i] == '\n';
-		quote |= p[i] == '"';
-	}
-	*newlines = count;
-	return quote;
-}
-
-/* Pages a part of a mapped file in with one call, not a fault per page,
- * looks for a '"' and counts the line ends. */
-static void *scan_part(void *arg)
-{
-	struct part *pt = arg;
-#ifdef MADV_POPULATE_READ
-	if (pt->len > 0) {
-		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-		uintptr_t from = (uintptr_t)pt->data & ~(page - 1);
-		(void)madvise((void *)from, (uintptr_t)(pt->data + pt->len) - from,
-			      MADV_POPULATE_READ);
-	}
-#endif
-	pt->quote = scan_bytes(pt->data, pt->len, &pt->newlines);
-	return NULL;
-}
 
 static void *read_part(void *arg)
 {
@@ -1343,8 +1318,7 @@ static void run_parts(void *(*fn)(void *), struct part *parts, size_t k)
 	}
 }
 
-/* How many threads read the file (1: the one-thread path); the '"' test
- * comes later, with the scan. */
+/* How many threads read the file (1: the one-thread path). */
 static size_t n_threads(const struct imp *im, const char *path, size_t len)
 {
 	const struct ing_sink *s = im->sink;
@@ -1370,31 +1344,49 @@ static size_t next_line(const char *data, size_t len, size_t i)
 	return r ? (size_t)(r - data) + 1 : len;
 }
 
+/* Writes the rejects line k (its text after the line number at text) kept
+ * by a part whose line 1 is the file's line base + 1. */
+static int write_kept(struct imp *im, const struct kept_reject *k, const char *text, long base,
+		      struct crm_err *err)
+{
+	if (fprintf(im->rejects, "%ld,", k->line + base) < 0 ||
+	    fwrite(text, 1, k->n, im->rejects) != k->n)
+		return crm_err_set(err, CRM_EIO, "%s: cannot write rejects", im->o->rejects_path);
+	return CRM_OK;
+}
+
 /* Copies the rejects a part kept into the rejects file, after the lines
- * of the parts before it. */
-static int write_kept_rejects(struct imp *im, struct part *pt, struct crm_err *err)
+ * of the parts before it, numbering their lines as the file's: the part's
+ * line 1 is the file's line base + 1. */
+static int write_kept_rejects(struct imp *im, struct part *pt, long base, struct crm_err *err)
 {
 	struct imp *own = &pt->own;
+	struct kept_reject k;
 	int rc = CRM_OK;
 	if (!own->rej_spill && pt->rej_mem.len == 0)
 		return CRM_OK;
 	if ((rc = open_rejects(im, err)) != CRM_OK)
 		return rc;
 	if (own->rej_spill) {
-		char block[1 << 16];
-		size_t got;
+		/* whole kept lines, as keep_reject moved them; im->rej is free */
 		rewind(own->rej_spill);
-		while ((got = fread(block, 1, sizeof block, own->rej_spill)) > 0)
-			if (fwrite(block, 1, got, im->rejects) != got)
-				return crm_err_set(err, CRM_EIO, "%s: cannot write rejects",
-						   im->o->rejects_path);
-		if (ferror(own->rej_spill))
+		while (rc == CRM_OK && fread(&k, sizeof k, 1, own->rej_spill) == 1) {
+			im->rej.len = 0;
+			if (buf_reserve(&im->rej, k.n + 1) != 0)
+				return crm_err_set(err, CRM_ENOMEM, "out of memory copying rejects");
+			if (fread(im->rej.p, 1, k.n, own->rej_spill) != k.n)
+				return crm_err_set(err, CRM_EIO,
+						   "cannot read a temporary file of rejects");
+			rc = write_kept(im, &k, im->rej.p, base, err);
+		}
+		if (rc == CRM_OK && ferror(own->rej_spill))
 			return crm_err_set(err, CRM_EIO, "cannot read a temporary file of rejects");
 	}
-	if (pt->rej_mem.len &&
-	    fwrite(pt->rej_mem.p, 1, pt->rej_mem.len, im->rejects) != pt->rej_mem.len)
-		return crm_err_set(err, CRM_EIO, "%s: cannot write rejects", im->o->rejects_path);
-	return CRM_OK;
+	for (size_t at = 0; rc == CRM_OK && at < pt->rej_mem.len; at += sizeof k + k.n) {
+		memcpy(&k, pt->rej_mem.p + at, sizeof k);
+		rc = write_kept(im, &k, pt->rej_mem.p + at + sizeof k, base, err);
+	}
+	return rc;
 }
 
 static void add_counts(struct ing_summary *to, const struct ing_summary *from)
@@ -1409,104 +1401,161 @@ static void add_counts(struct ing_summary *to, const struct ing_summary *from)
 		to->reasons[r] += from->reasons[r];
 }
 
+/* Lets go the state of its own of part pt (past the first; fork_part),
+ * its sink part unjoined. */
+static void release_part(const struct imp *im, struct part *pt)
+{
+	if (!pt->im)
+		return;
+	if (pt->sink.ctx)
+		im->sink->drop(pt->sink.ctx);
+	pt->sink.ctx = NULL;
+	if (pt->own.rej_spill)
+		fclose(pt->own.rej_spill);
+	pt->own.rej_spill = NULL;
+	buf_fini(&pt->own.key);
+	buf_fini(&pt->own.rej);
+	buf_fini(&pt->rej_mem);
+}
+
+/* Gives part pt (past the first) a state of its own, empty: counts,
+ * rejects kept in memory, a part of the sink (the maps of ids and order
+ * lines are not used). A state it had is let go first. */
+static int fork_part(struct imp *im, struct part *pt, struct crm_err *err)
+{
+	release_part(im, pt);
+	memset(&pt->sum, 0, sizeof pt->sum);
+	pt->own = *im;
+	pt->own.sum = &pt->sum;
+	pt->own.sink = &pt->sink;
+	pt->own.rejects = NULL;
+	pt->own.rej_mem = &pt->rej_mem;
+	pt->own.rej_spill = NULL;
+	memset(&pt->own.occurrences, 0, sizeof pt->own.occurrences);
+	memset(&pt->own.agg_ids, 0, sizeof pt->own.agg_ids);
+	memset(&pt->own.agg_text_ix, 0, sizeof pt->own.agg_text_ix);
+	memset(&pt->own.json_keys, 0, sizeof pt->own.json_keys);
+	pt->own.aggs = NULL;
+	buf_init(&pt->own.key);
+	buf_init(&pt->own.rej);
+	buf_init(&pt->rej_mem);
+	snprintf(pt->sum.source, sizeof pt->sum.source, "%s", im->sum->source);
+	pt->im = &pt->own;
+	pt->sink.ctx = NULL;
+	pt->sink.put = im->sink->put;
+	return im->sink->fork(im->sink->ctx, &pt->sink.ctx, err);
+}
+
+/* Opens the reader of part pt, its first line numbered `line`. */
+static int open_part(struct part *pt, const char *path, const struct ing_csv_opts *copts,
+		     int mapped, long line, struct crm_err *err)
+{
+	ing_csv_close(pt->reader);
+	pt->reader = NULL;
+	int rc = ing_csv_open_mem(pt->data, pt->rest, path, copts, &pt->reader, err);
+	if (rc != CRM_OK)
+		return rc;
+	ing_csv_limit(pt->reader, pt->len);
+	if (mapped)
+		ing_csv_give_back(pt->reader);
+	ing_csv_set_line(pt->reader, line);
+	pt->line0 = line;
+	return CRM_OK;
+}
+
 /* Reads the rest of the file of reader c (after its header) on k threads,
- * as csv_rows would on one. *split is 0 when the file cannot be cut (a
- * '"' in it): then nothing was read and c is where it was. */
+ * as csv_rows would on one: cut at line ends, every part read at once into
+ * a part of the sink, then gathered in file order.
+ *
+ * A part past the first is read on two guesses, as the lines before it are
+ * not read yet: that it starts at a record, and at line 1. The first holds
+ * unless the part before it ended inside a quoted field that holds a line
+ * end: then its last record went on past the cut (ing_csv_limit), and the
+ * part is read again from where that record ended, on this thread, and its
+ * sink part made anew (the same for an empty part, which that record went
+ * past: it is read as nothing). The second is mended as the parts are
+ * gathered: the rejects they kept are numbered as the file's lines then,
+ * and a part that failed is read again with the file's lines before its
+ * error is told, which names them. */
 static int import_parallel(struct imp *im, const char *path, struct ing_csv *c,
-			   size_t n_cols, size_t k, int *split, struct crm_err *err)
+			   size_t n_cols, size_t k, struct crm_err *err)
 {
 	size_t len, start = ing_csv_offset(c);
 	const char *data = ing_csv_data(c, &len);
 	struct part *parts = calloc(k, sizeof *parts);
 	size_t cut[MAX_PARTS + 1];
-	size_t n_forked = 0;        /* parts 1..n_forked have a sink part */
-	int rc = CRM_OK;
-	*split = 0;
+	int rc = CRM_OK, mapped = ing_csv_mapped(c);
+	struct ing_csv_opts copts = { ING_DELIM_CHAR, ing_csv_delim(c) };
+	if (im->o->csv.mode == ING_DELIM_WS)
+		copts.mode = ING_DELIM_WS;
 	if (!parts)
 		return crm_err_set(err, CRM_ENOMEM, "out of memory starting the import");
 
-	/* cut at line ends; a part never starts with what looks like a BOM
-	 * (the reader would skip it) */
+	/* cut at line ends (a part's reader skips no byte order mark) */
 	cut[0] = start;
 	for (size_t j = 1; j < k; j++) {
 		size_t at = start + (len - start) / k * j;
 		at = at < cut[j - 1] ? cut[j - 1] : at;
-		at = at > start ? next_line(data, len, at - 1) : at;
-		while (at < len && len - at >= 3 && memcmp(data + at, "\xef\xbb\xbf", 3) == 0)
-			at = next_line(data, len, at);
-		cut[j] = at;
+		cut[j] = at > start ? next_line(data, len, at - 1) : at;
 	}
 	cut[k] = len;
-	for (size_t j = 0; j < k; j++) {
-		parts[j].data = data + cut[j];
-		parts[j].len = cut[j + 1] - cut[j];
-	}
-	run_parts(scan_part, parts, k);
-	crm_trace("scan");
-	for (size_t j = 0; j < k; j++)
-		if (parts[j].quote)
-			goto done;   /* quoted fields may hold line ends: one thread */
-	*split = 1;
 	im->sum->threads = (int)k;
-
-	/* each part's reader starts on the line after the newlines before it */
-	size_t head_lines;
-	(void)scan_bytes(data, start, &head_lines);
-	long line = 1 + (long)head_lines;
-	struct ing_csv_opts copts = { ING_DELIM_CHAR, ing_csv_delim(c) };
-	if (im->o->csv.mode == ING_DELIM_WS)
-		copts.mode = ING_DELIM_WS;
-	for (size_t j = 0; j < k; j++) {
+	for (size_t j = 0; j < k && rc == CRM_OK; j++) {
 		struct part *pt = &parts[j];
+		pt->data = data + cut[j];
+		pt->len = cut[j + 1] - cut[j];
+		pt->rest = len - cut[j];
 		pt->n_cols = n_cols;
-		if (j == 0) {
+		if (j == 0)
 			pt->im = im;
-		} else {
-			/* a state of its own: counts, rejects kept in memory, a part
-			 * of the sink (the maps of ids and order lines are not used) */
-			pt->own = *im;
-			pt->own.sum = &pt->sum;
-			pt->own.sink = &pt->sink;
-			pt->own.rejects = NULL;
-			pt->own.rej_mem = &pt->rej_mem;
-			pt->own.rej_spill = NULL;
-			memset(&pt->own.occurrences, 0, sizeof pt->own.occurrences);
-			memset(&pt->own.agg_ids, 0, sizeof pt->own.agg_ids);
-			memset(&pt->own.agg_text_ix, 0, sizeof pt->own.agg_text_ix);
-			memset(&pt->own.json_keys, 0, sizeof pt->own.json_keys);
-			pt->own.aggs = NULL;
-			buf_init(&pt->own.key);
-			buf_init(&pt->own.rej);
-			buf_init(&pt->rej_mem);
-			snprintf(pt->sum.source, sizeof pt->sum.source, "%s", im->sum->source);
-			pt->im = &pt->own;
-			pt->sink.put = im->sink->put;
-			if ((rc = im->sink->fork(im->sink->ctx, &pt->sink.ctx, err)) != CRM_OK)
-				goto done;
-			n_forked = j;
-		}
-		if ((rc = ing_csv_open_mem(pt->data, pt->len, path, &copts, &pt->reader, err)) != CRM_OK)
-			goto done;
-		if (ing_csv_mapped(c))
-			ing_csv_give_back(pt->reader);
-		ing_csv_set_line(pt->reader, line);
-		line += (long)pt->newlines;
+		else
+			rc = fork_part(im, pt, err);
+		if (rc == CRM_OK)
+			rc = open_part(pt, path, &copts, mapped, j == 0 ? ing_csv_line(c) : 1, err);
 	}
+	if (rc != CRM_OK)
+		goto done;
 	run_parts(read_part, parts, k);
 	crm_trace("read parts");
 
-	/* the first failure in file order is the import's; the counts and the
-	 * rejects are gathered in file order */
-	for (size_t j = 0; j < k && rc == CRM_OK; j++)
-		if (parts[j].rc != CRM_OK) {
-			rc = parts[j].rc;
-			*err = parts[j].err;
+	/* in file order: where each part truly starts (end: where the one
+	 * before ended) and its first line; a part read on a wrong guess, or
+	 * that failed, is read again from there */
+	size_t end = cut[0];
+	long line = parts[0].line0;
+	size_t n_ok = 0;            /* parts [0, n_ok) read right and without error */
+	for (size_t j = 0; j < k; j++) {
+		struct part *pt = &parts[j];
+		if (j > 0 && (end != cut[j] || pt->rc != CRM_OK)) {
+			size_t to = end > cut[j + 1] ? end : cut[j + 1];
+			pt->data = data + end;
+			pt->len = to - end;
+			pt->rest = len - end;
+			if ((pt->rc = fork_part(im, pt, &pt->err)) == CRM_OK &&
+			    (pt->rc = open_part(pt, path, &copts, mapped, line, &pt->err)) == CRM_OK)
+				read_part(pt);
 		}
-	for (size_t j = 1; j < k; j++) {
-		int wrc = write_kept_rejects(im, &parts[j], err);
-		if (rc == CRM_OK)
-			rc = wrc;
-		add_counts(im->sum, &parts[j].sum);
+		if (pt->rc != CRM_OK) {
+			rc = pt->rc;
+			*err = pt->err;
+			break;
+		}
+		n_ok = j + 1;
+		end = (size_t)(pt->data - data) + ing_csv_offset(pt->reader);
+		line += ing_csv_line(pt->reader) - pt->line0;
+	}
+
+	/* the counts and the rejects gathered in file order */
+	line = parts[0].line0;
+	for (size_t j = 0; j < n_ok; j++) {
+		struct part *pt = &parts[j];
+		if (j > 0) {
+			int wrc = write_kept_rejects(im, pt, line - pt->line0, err);
+			if (rc == CRM_OK)
+				rc = wrc;
+			add_counts(im->sum, &pt->sum);
+		}
+		line += ing_csv_line(pt->reader) - pt->line0;
 	}
 	if (rc == CRM_OK && im->sink->flush) {
 		int64_t stubs = 0;
@@ -1514,30 +1563,17 @@ static int import_parallel(struct imp *im, const char *path, struct ing_csv *c,
 		im->sum->stubs += stubs;
 	}
 	im->flushed = 1;
-	for (size_t j = 1; j <= n_forked; j++) {
+	for (size_t j = 1; j < k && rc == CRM_OK; j++) {
 		int64_t stubs = 0;
-		if (rc == CRM_OK) {
-			rc = im->sink->join(im->sink->ctx, parts[j].sink.ctx, &stubs, err);
-			im->sum->stubs += stubs;
-		} else {
-			im->sink->drop(parts[j].sink.ctx);
-		}
+		rc = im->sink->join(im->sink->ctx, parts[j].sink.ctx, &stubs, err);
 		parts[j].sink.ctx = NULL;
+		im->sum->stubs += stubs;
 	}
-	n_forked = 0;
 done:
 	for (size_t j = 0; j < k; j++) {
-		struct part *pt = &parts[j];
-		ing_csv_close(pt->reader);
-		if (j == 0 || !pt->im)
-			continue;
-		if (j <= n_forked && pt->sink.ctx)
-			im->sink->drop(pt->sink.ctx);
-		if (pt->own.rej_spill)
-			fclose(pt->own.rej_spill);
-		buf_fini(&pt->own.key);
-		buf_fini(&pt->own.rej);
-		buf_fini(&pt->rej_mem);
+		ing_csv_close(parts[j].reader);
+		if (j > 0)
+			release_part(im, &parts[j]);
 	}
 	free(parts);
 	return rc;
@@ -1607,11 +1643,7 @@ static int import_csv(struct imp *im, const char *path, struct crm_err *err)
 	size_t len;
 	(void)ing_csv_data(c, &len);
 	size_t k = n_threads(im, path, len);
-	int split = 0;
-	if (k > 1 && (rc = import_parallel(im, path, c, n_cols, k, &split, err)) != CRM_OK)
-		goto done;
-	if (!split)
-		rc = csv_rows(im, c, n_cols, err);
+	rc = k > 1 ? import_parallel(im, path, c, n_cols, k, err) : csv_rows(im, c, n_cols, err);
 done:
 	free(hdr_names);
 	free(hdr_fields);
@@ -1648,7 +1680,7 @@ static int import_jsonl(struct imp *im, const char *path, struct crm_err *err)
 		im->sum->read++;
 		if (rc == CRM_EPARSE) {
 			struct fault f;
-			set_fault(&f, R_SYNTAX, NULL, "%s", rerr.msg);
+			set_fault(&f, R_SYNTAX, NULL, "%s", syntax_reason(rerr.msg));
 			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
 				break;
 			continue;

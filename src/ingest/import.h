@@ -151,12 +151,14 @@ struct ing_summary {
  * sink does (returned as an error, with the summary so far).
  *
  * A CSV file is read on several threads (opts.threads) when the sink can
- * fork, the file is a regular file (not standard input) without a '"' byte
- * past its header, its rows are not order lines to fold, and no ids or
- * occurrence numbers are made up (they count in file order): it is cut at
- * line ends into one part per thread, each read with the row loop of the
- * one-thread path into a part of the sink, with the right line numbers.
- * The result, the summary and the rejects file (rows in line order) are
+ * fork, the file is a regular file (not standard input), its rows are not
+ * order lines to fold, and no ids or occurrence numbers are made up (they
+ * count in file order): it is cut at line ends into one part per thread,
+ * each read with the row loop of the one-thread path into a part of the
+ * sink. A part that a quoted field of the part before it runs into (a line
+ * end inside quotes where the file was cut) is read again from where that
+ * field's record ended; rejects get the file's line numbers. The result,
+ * the summary, an error and the rejects file (rows in line order) are
  * those of one thread. */
 int ing_import(const char *path, const struct ing_opts *opts,
 	       const struct ing_sink *sink, struct ing_summary *sum,

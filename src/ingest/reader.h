@@ -83,6 +83,18 @@ size_t ing_csv_offset(const struct ing_csv *c);
  * of a larger input that starts at that line. */
 void ing_csv_set_line(struct ing_csv *c, long line);
 
+/* The line number of the next record; at the end, the line set plus the
+ * line ends read. */
+long ing_csv_line(const struct ing_csv *c);
+
+/* Makes c read its input as the rest of a larger input from a line start
+ * past the first (so no byte order mark is skipped), and only the records
+ * (and blank lines) that start in its first n bytes; call before the first
+ * record. The last record may go on past n, when n fell inside a quoted
+ * field that holds line ends: then the reader ends after it, and
+ * ing_csv_offset at the end tells where (n when no record went past). */
+void ing_csv_limit(struct ing_csv *c, size_t n);
+
 /* Whether c's input is a file it mapped (ing_csv_open of a regular file). */
 int ing_csv_mapped(const struct ing_csv *c);
 
