@@ -107,6 +107,44 @@ Test(cli, customers_as_csv_and_json)
 	free(o);
 }
 
+/* --out writes over a file that is there and cuts it to what was written:
+ * a shorter table leaves nothing of a longer one, a longer one grows it,
+ * and a command that fails leaves only what it wrote. */
+Test(cli, out_replaces_what_was_there)
+{
+	char *o;
+	const char *want = "customer_id,x,t_x,T,mean_repeat,first_purchase,last_purchase,orders,net_revenue\n"
+			   "a,0,0,0,0.00,2024-01-01,2024-01-01,1,10.00\n";
+	int rc = run(&o, "printf 'order_id,customer_id,ordered_at,amount\\n1,a,2024-01-01,10\\n' > o.csv"
+			 " && head -c 100000 /dev/zero | tr '\\0' x > c.csv"
+			 " && $B customers o.csv --as-of 2024-01-01 --out c.csv && cat c.csv");
+	cr_assert_eq(rc, 0, "%s", o);
+	cr_assert_str_eq(o, want);
+	free(o);
+	/* longer than what was there */
+	rc = run(&o, "printf 'ab' > c.csv && $B customers o.csv --as-of 2024-01-01 --out c.csv"
+		     " && cat c.csv");
+	cr_assert_eq(rc, 0, "%s", o);
+	cr_assert_str_eq(o, want);
+	free(o);
+	/* options refused (a calibration end after the as-of date) before the
+	 * file is opened: it is left as it was */
+	rc = run(&o, "printf 'old text' > c.csv && $B customers o.csv --as-of 2024-01-01"
+		     " --calibration-end 2024-02-01 --out c.csv 2>&1; cat c.csv");
+	cr_assert(strstr(o, "calibration end") != NULL, "%s", o);
+	cr_assert(strstr(o, "\nold text") != NULL, "%s", o);
+	free(o);
+	/* not a regular file: written as a stream; a write that fails is
+	 * told, with the file */
+	rc = run(&o, "$B customers o.csv --as-of 2024-01-01 --out /dev/null");
+	cr_assert_eq(rc, 0, "%s", o);
+	free(o);
+	rc = run(&o, "$B customers o.csv --as-of 2024-01-01 --out /dev/full 2>&1");
+	cr_assert_neq(rc, 0, "%s", o);
+	cr_assert(strstr(o, "/dev/full") != NULL, "%s", o);
+	free(o);
+}
+
 Test(cli, demo_writes_every_entity)
 {
 	char *o;

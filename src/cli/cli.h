@@ -63,14 +63,17 @@ struct ds_file;
 int load_files(const struct ds_file *files, int n, struct crm_dataset **ds,
 	       struct crm_err *err);
 
-/* Where a command writes: path opened for writing, or stdout when path is
- * NULL. When it cannot be opened, *out is stdout, err names the file and
- * the reason, and the result is CRM_EIO; else CRM_OK. */
+/* Where a command writes: path opened for writing (created, or an
+ * existing file written over from its start, not truncated first), or
+ * stdout when path is NULL. When it cannot be opened, *out is stdout, err
+ * names the file and the reason, and the result is CRM_EIO; else CRM_OK. */
 int open_output(const char *path, FILE **out, struct crm_err *err);
-/* The end of a command that wrote to out (from open_output): closes out
- * unless it is stdout, a failed close turning status 0 into 1 (err set:
- * the file and the reason); prints err when the status is not 0. Returns
- * the status. */
+/* The end of a command that wrote to out (from open_output): cuts a regular
+ * file to what was written (nothing of what was there before is left,
+ * whether the command failed or not) and closes it unless it is stdout, a
+ * failure turning status 0 into 1 (err set: the file and the reason);
+ * a failed write's error gets the file's name. Prints err when the status
+ * is not 0. Returns the status. */
 int close_output(FILE *out, const char *path, int status, struct crm_err *err);
 
 /* Commands in files of their own. */
