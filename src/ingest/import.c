@@ -246,19 +246,17 @@ static int keep_reject(struct imp *im, long line, struct crm_err *err)
 	return CRM_OK;
 }
 
-/* The reason in a reader's message on a malformed record, "NAME:LINE:
- * reason": the rejects file has the line in a column of its own, and the
- * reader of a part past the first counts its lines from 1. */
-static const char *syntax_reason(const char *msg)
+/* The reason in a reader's message on the malformed record at `line`,
+ * "NAME:LINE: reason": the rejects file has the line in a column of its
+ * own, and the reader of a part past the first counts its lines from 1.
+ * The record's own line is looked for, so a name with digits between
+ * colons is not taken for it. */
+static const char *syntax_reason(const char *msg, long line)
 {
-	for (const char *p = strchr(msg, ':'); p; p = strchr(p + 1, ':')) {
-		const char *q = p + 1;
-		while (*q >= '0' && *q <= '9')
-			q++;
-		if (q > p + 1 && q[0] == ':' && q[1] == ' ')
-			return q + 2;
-	}
-	return msg;
+	char at[32];
+	snprintf(at, sizeof at, ":%ld: ", line);
+	const char *p = strstr(msg, at);
+	return p ? p + strlen(at) : msg;
 }
 
 /* Counts a rejected record of n_units (lines) and writes it to the rejects
@@ -1245,7 +1243,7 @@ static int csv_rows(struct imp *im, struct ing_csv *c, size_t n_cols, struct crm
 				*err = rerr;
 				break;
 			}
-			set_fault(&f, R_SYNTAX, NULL, "%s", syntax_reason(rerr.msg));
+			set_fault(&f, R_SYNTAX, NULL, "%s", syntax_reason(rerr.msg, row.line));
 			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
 				break;
 			continue;
@@ -1289,6 +1287,8 @@ struct part {
 	size_t rest;                /* bytes from data to the input's end */
 	long line0;                 /* the line its reader began at: the file's for
 	                               the first part, 1 for the others */
+	long base;                  /* the file's line of its line 0 (its reader's
+	                               line + base is the file's), once gathered */
 	struct ing_csv *reader;
 	size_t n_cols;
 	int rc;
@@ -1541,21 +1541,17 @@ static int import_parallel(struct imp *im, const char *path, struct ing_csv *c,
 			break;
 		}
 		n_ok = j + 1;
+		pt->base = line - pt->line0;
 		end = (size_t)(pt->data - data) + ing_csv_offset(pt->reader);
-		line += ing_csv_line(pt->reader) - pt->line0;
+		line = ing_csv_line(pt->reader) + pt->base;
 	}
 
 	/* the counts and the rejects gathered in file order */
-	line = parts[0].line0;
-	for (size_t j = 0; j < n_ok; j++) {
-		struct part *pt = &parts[j];
-		if (j > 0) {
-			int wrc = write_kept_rejects(im, pt, line - pt->line0, err);
-			if (rc == CRM_OK)
-				rc = wrc;
-			add_counts(im->sum, &pt->sum);
-		}
-		line += ing_csv_line(pt->reader) - pt->line0;
+	for (size_t j = 1; j < n_ok; j++) {
+		int wrc = write_kept_rejects(im, &parts[j], parts[j].base, err);
+		if (rc == CRM_OK)
+			rc = wrc;
+		add_counts(im->sum, &parts[j].sum);
 	}
 	if (rc == CRM_OK && im->sink->flush) {
 		int64_t stubs = 0;
@@ -1680,7 +1676,7 @@ static int import_jsonl(struct imp *im, const char *path, struct crm_err *err)
 		im->sum->read++;
 		if (rc == CRM_EPARSE) {
 			struct fault f;
-			set_fault(&f, R_SYNTAX, NULL, "%s", syntax_reason(rerr.msg));
+			set_fault(&f, R_SYNTAX, NULL, "%s", syntax_reason(rerr.msg, row.line));
 			if ((rc = reject(im, row.line, &f, row.raw, row.raw_n, 1, err)) != CRM_OK)
 				break;
 			continue;
